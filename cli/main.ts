@@ -1,0 +1,36 @@
+// The `qmail-fleet` command: one sub-command per file under cli/commands.
+
+export interface Command {
+  /** One line for `qmail-fleet --help`. */
+  summary: string;
+  /** Returns the process exit code. */
+  run(args: string[]): Promise<number>;
+}
+
+// Sub-commands are loaded on demand so that e.g. `cdb` does not pay for the Pulumi SDK.
+const commands: Record<string, () => Command> = {
+  // validate, render, import: added with the option schema
+  // cdb: added with the cdb builders
+  // drift: added with drift detection
+};
+
+export function usage(): string {
+  const lines = ["usage: qmail-fleet <command> [options]", "", "commands:"];
+  for (const [name, load] of Object.entries(commands)) lines.push(`  ${name.padEnd(10)} ${load().summary}`);
+  lines.push("", "Run `qmail-fleet <command> --help` for a command's options.");
+  return lines.join("\n");
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === "--help" || name === "-h" || name === "help") {
+    process.stdout.write(usage() + "\n");
+    return name ? 0 : 1;
+  }
+  const load = commands[name];
+  if (!load) {
+    process.stderr.write(`qmail-fleet: unknown command '${name}'\n${usage()}\n`);
+    return 1;
+  }
+  return load().run(rest);
+}

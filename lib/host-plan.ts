@@ -1,0 +1,73 @@
+// What one mailhub should look like: the pure output of planning, the input of
+// the Pulumi components and of `qmail-fleet render`. No I/O here.
+
+/** Why a file exists on the host, which decides how previews and drift reports show it. */
+export type FileKind = "script" | "cdb" | "secret" | "text";
+
+/** What must happen to a service when a file changes. */
+export interface RestartTarget {
+  /** Service name (the directory name under the supervise root). */
+  service: string;
+  /** `service`: `svc -t` the service itself; `log`: `svc -t` only its log service. */
+  part: "service" | "log";
+}
+
+export interface ManagedFile {
+  /** Absolute path on the host. */
+  path: string;
+  /** Exact bytes to install. */
+  content: Buffer;
+  owner: string;
+  group: string;
+  /** Permission bits, e.g. 0o755. */
+  mode: number;
+  kind: FileKind;
+  /** True when the content must stay a Pulumi secret (SSL key, auth.cdb). */
+  secret: boolean;
+  /** Services that read this file when they start and so must restart when it changes. Empty: read per connection. */
+  restarts: RestartTarget[];
+}
+
+export interface ManagedDirectory {
+  path: string;
+  owner: string;
+  group: string;
+  mode: number;
+}
+
+export interface ServicePlan {
+  /** Service name, e.g. `smtpd` or `submission`. */
+  name: string;
+  /** Service directory, e.g. /var/qmail/supervise/smtpd. */
+  dir: string;
+  /** The svscan link, e.g. /service/smtpd. */
+  link: string;
+  /** TCP address and port the service listens on, for health checks. */
+  listen: { ip: string; port: number };
+  /** True for an SSL-wrapped (sslserver) service. */
+  ssl: boolean;
+}
+
+export interface SshTarget {
+  address: string;
+  port: number;
+  user: string;
+  /** Public host key line, e.g. `ssh-ed25519 AAAA...`: the only key accepted for this host. */
+  hostKey: string;
+  /** Prefix privileged commands with `sudo -n` (non-root SSH user). */
+  sudo: boolean;
+}
+
+export interface HostPlan {
+  name: string;
+  ssh: SshTarget;
+  directories: ManagedDirectory[];
+  files: ManagedFile[];
+  services: ServicePlan[];
+}
+
+export interface FleetPlan {
+  hosts: HostPlan[];
+  /** Advice the operator should read (the seed's "don't"s); never blocks. */
+  warnings: string[];
+}
