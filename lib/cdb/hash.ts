@@ -4,6 +4,7 @@ export const CDB_HASH_START = 5381;
 
 export function cdbHash(bytes: Uint8Array, start = 0, end = bytes.length): number {
   let h = CDB_HASH_START;
-  for (let i = start; i < end; i++) h = (((h << 5) + h) ^ bytes[i]) >>> 0;
-  return h;
+  // (h << 5) + h is h * 33; Math.imul keeps it in int32 arithmetic, which V8 runs fastest.
+  for (let i = start; i < end; i++) h = Math.imul(h, 33) ^ bytes[i];
+  return h >>> 0;
 }

@@ -4,7 +4,7 @@
 // (klen, dlen, key, data), then 256 open-addressing hash tables.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { cdbHash } from "./hash";
+import { CDB_HASH_START, cdbHash } from "./hash";
 
 export const CDB_HEADER_BYTES = 2048;
 /** Positions are 32-bit, so a cdb file can hold at most 4 GiB - 1 bytes. */
@@ -13,6 +13,13 @@ export const CDB_MAX_BYTES = 0xffff_ffff;
 export type CdbBytes = Uint8Array | string;
 
 const FLUSH_BYTES = 1 << 20;
+
+function writeUint32LE(buf: Uint8Array, at: number, value: number): void {
+  buf[at] = value & 255;
+  buf[at + 1] = (value >>> 8) & 255;
+  buf[at + 2] = (value >>> 16) & 255;
+  buf[at + 3] = value >>> 24;
+}
 
 function toBytes(value: CdbBytes): Uint8Array {
   return typeof value === "string" ? Buffer.from(value, "utf8") : value;
@@ -31,16 +38,25 @@ export class CdbTooLargeError extends Error {
  */
 class CdbEncoder {
   private position = CDB_HEADER_BYTES;
-  private hashes = new Uint32Array(1024);
-  private positions = new Uint32Array(1024);
+  private hashes: Uint32Array;
+  private positions: Uint32Array;
   private count = 0;
   private pending = Buffer.allocUnsafe(FLUSH_BYTES);
   private pendingLength = 0;
 
+  /**
+   * @param emit receives the bytes after the header, in order
+   * @param emitKeepsChunk false when emit is done with a chunk on return, so the buffer can be reused
+   */
   constructor(
     private readonly emit: (chunk: Buffer) => void,
+    private readonly emitKeepsChunk: boolean,
     private readonly limitBytes: number,
-  ) {}
+    expectedRecords: number,
+  ) {
+    this.hashes = new Uint32Array(Math.max(expectedRecords, 16));
+    this.positions = new Uint32Array(Math.max(expectedRecords, 16));
+  }
 
   get recordCount(): number {
     return this.count;
@@ -51,22 +67,26 @@ class CdbEncoder {
   }
 
   addBytes(key: Uint8Array, value: Uint8Array): void {
-    const recordBytes = 8 + key.length + value.length;
-    // Each record also costs one 8-byte slot pair (two slots) in the tables.
-    const tableBytes = (this.count + 1) * 16;
-    if (this.position + recordBytes + tableBytes > this.limitBytes) {
+    this.addRange(key, 0, key.length, value);
+  }
+
+  /** Adds the key source[keyStart, keyStart + keyLength) without making a view of it (hot path for big lists). */
+  addRange(source: Uint8Array, keyStart: number, keyLength: number, value: Uint8Array): void {
+    const recordBytes = 8 + keyLength + value.length;
+    // Each record also costs two 8-byte slots in the hash tables.
+    if (this.position + recordBytes + (this.count + 1) * 16 > this.limitBytes) {
       throw new CdbTooLargeError(`at record ${this.count + 1}`, this.limitBytes);
     }
     if (this.count === this.hashes.length) this.grow();
-    this.hashes[this.count] = cdbHash(key);
     this.positions[this.count] = this.position;
-    this.count++;
     this.position += recordBytes;
 
     if (this.pendingLength + recordBytes > FLUSH_BYTES) this.flush();
     if (recordBytes > FLUSH_BYTES) {
+      const key = source.subarray(keyStart, keyStart + keyLength);
+      this.hashes[this.count++] = cdbHash(key);
       const head = Buffer.allocUnsafe(8);
-      head.writeUInt32LE(key.length, 0);
+      head.writeUInt32LE(keyLength, 0);
       head.writeUInt32LE(value.length, 4);
       this.emit(head);
       this.emit(Buffer.from(key));
@@ -75,72 +95,78 @@ class CdbEncoder {
     }
     const buf = this.pending;
     let at = this.pendingLength;
-    buf.writeUInt32LE(key.length, at);
-    buf.writeUInt32LE(value.length, at + 4);
+    writeUint32LE(buf, at, keyLength);
+    writeUint32LE(buf, at + 4, value.length);
     at += 8;
-    buf.set(key, at);
-    at += key.length;
-    buf.set(value, at);
-    this.pendingLength = at + value.length;
+    // Copy and hash in one loop: for short keys this beats Buffer.set.
+    let h = CDB_HASH_START;
+    const keyEnd = keyStart + keyLength;
+    for (let i = keyStart; i < keyEnd; i++) {
+      const b = source[i];
+      buf[at++] = b;
+      h = Math.imul(h, 33) ^ b;
+    }
+    this.hashes[this.count++] = h >>> 0;
+    if (value.length < 32) for (let i = 0; i < value.length; i++) buf[at++] = value[i];
+    else {
+      buf.set(value, at);
+      at += value.length;
+    }
+    this.pendingLength = at;
   }
 
   /** Emits the hash tables and returns the header. */
   finishTables(): Buffer {
     this.flush();
     const n = this.count;
+    const hashes = this.hashes;
+    const positions = this.positions;
     const bucketCounts = new Uint32Array(256);
-    for (let i = 0; i < n; i++) bucketCounts[this.hashes[i] & 255]++;
-    // Records grouped by bucket, keeping insertion order inside each bucket.
+    for (let i = 0; i < n; i++) bucketCounts[hashes[i] & 255]++;
+    // Record numbers grouped by bucket, keeping insertion order inside each bucket.
     const bucketStart = new Uint32Array(257);
     for (let b = 0; b < 256; b++) bucketStart[b + 1] = bucketStart[b] + bucketCounts[b];
     const fill = bucketStart.slice(0, 256);
-    const groupedHashes = new Uint32Array(n);
-    const groupedPositions = new Uint32Array(n);
-    for (let i = 0; i < n; i++) {
-      const at = fill[this.hashes[i] & 255]++;
-      groupedHashes[at] = this.hashes[i];
-      groupedPositions[at] = this.positions[i];
-    }
-    this.hashes = new Uint32Array(0);
-    this.positions = new Uint32Array(0);
+    const grouped = new Uint32Array(n);
+    for (let i = 0; i < n; i++) grouped[fill[hashes[i] & 255]++] = i;
 
     const header = Buffer.alloc(CDB_HEADER_BYTES);
     let largest = 0;
     for (let b = 0; b < 256; b++) largest = Math.max(largest, bucketCounts[b]);
-    const slotHashes = new Uint32Array(largest * 2);
-    const slotPositions = new Uint32Array(largest * 2);
+    // Slot contents as record numbers + 1 (0 = free).
+    const slotRecords = new Uint32Array(largest * 2);
     let tablePosition = this.position;
     for (let b = 0; b < 256; b++) {
       const slots = bucketCounts[b] * 2;
-      header.writeUInt32LE(tablePosition, b * 8);
-      header.writeUInt32LE(slots, b * 8 + 4);
+      writeUint32LE(header, b * 8, tablePosition);
+      writeUint32LE(header, b * 8 + 4, slots);
       if (slots === 0) continue;
-      slotHashes.fill(0, 0, slots);
-      slotPositions.fill(0, 0, slots);
+      slotRecords.fill(0, 0, slots);
       for (let i = bucketStart[b]; i < bucketStart[b + 1]; i++) {
-        const h = groupedHashes[i];
-        let where = (h >>> 8) % slots;
-        // Record positions are never 0 (the header comes first), so 0 marks a free slot.
-        while (slotPositions[where] !== 0) if (++where === slots) where = 0;
-        slotHashes[where] = h;
-        slotPositions[where] = groupedPositions[i];
+        const record = grouped[i];
+        let where = (hashes[record] >>> 8) % slots;
+        while (slotRecords[where] !== 0) if (++where === slots) where = 0;
+        slotRecords[where] = record + 1;
       }
-      const table = Buffer.allocUnsafe(slots * 8);
+      const table = Buffer.alloc(slots * 8);
       for (let s = 0; s < slots; s++) {
-        table.writeUInt32LE(slotHashes[s], s * 8);
-        table.writeUInt32LE(slotPositions[s], s * 8 + 4);
+        const record = slotRecords[s];
+        if (record === 0) continue;
+        writeUint32LE(table, s * 8, hashes[record - 1]);
+        writeUint32LE(table, s * 8 + 4, positions[record - 1]);
       }
       this.emit(table);
       tablePosition += slots * 8;
     }
+    this.hashes = new Uint32Array(0);
+    this.positions = new Uint32Array(0);
     return header;
   }
 
   private flush(): void {
     if (this.pendingLength === 0) return;
-    // The chunk is handed over, so the next records go to a fresh buffer.
     this.emit(this.pending.subarray(0, this.pendingLength));
-    this.pending = Buffer.allocUnsafe(FLUSH_BYTES);
+    if (this.emitKeepsChunk) this.pending = Buffer.allocUnsafe(FLUSH_BYTES);
     this.pendingLength = 0;
   }
 
@@ -157,6 +183,8 @@ class CdbEncoder {
 export interface CdbWriterOptions {
   /** Size limit in bytes; defaults to the format limit. Lower it only to test the limit. */
   limitBytes?: number;
+  /** Number of records expected, to size the index once (a hint, not a limit). */
+  expectedRecords?: number;
 }
 
 /** Builds a cdb in memory. */
@@ -165,7 +193,7 @@ export class CdbBufferWriter {
   private readonly encoder: CdbEncoder;
 
   constructor(options: CdbWriterOptions = {}) {
-    this.encoder = new CdbEncoder((chunk) => this.chunks.push(chunk), options.limitBytes ?? CDB_MAX_BYTES);
+    this.encoder = new CdbEncoder((chunk) => this.chunks.push(chunk), true, options.limitBytes ?? CDB_MAX_BYTES, options.expectedRecords ?? 1024);
   }
 
   get recordCount(): number {
@@ -175,6 +203,11 @@ export class CdbBufferWriter {
   add(key: CdbBytes, value: CdbBytes): this {
     this.encoder.add(key, value);
     return this;
+  }
+
+  /** Hot-path variant: the key is source[keyStart, keyStart + keyLength). */
+  addRange(source: Uint8Array, keyStart: number, keyLength: number, value: Uint8Array): void {
+    this.encoder.addRange(source, keyStart, keyLength, value);
   }
 
   toBuffer(): Buffer {
@@ -204,7 +237,7 @@ export class CdbFileWriter {
     this.encoder = new CdbEncoder((chunk) => {
       fs.writeSync(this.fd, chunk, 0, chunk.length, this.offset);
       this.offset += chunk.length;
-    }, options.limitBytes ?? CDB_MAX_BYTES);
+    }, false, options.limitBytes ?? CDB_MAX_BYTES, options.expectedRecords ?? 1024);
   }
 
   get recordCount(): number {
@@ -225,6 +258,16 @@ export class CdbFileWriter {
   addBytes(key: Uint8Array, value: Uint8Array): void {
     try {
       this.encoder.addBytes(key, value);
+    } catch (err) {
+      this.abort();
+      throw err;
+    }
+  }
+
+  /** Hot-path variant: the key is source[keyStart, keyStart + keyLength). */
+  addRange(source: Uint8Array, keyStart: number, keyLength: number, value: Uint8Array): void {
+    try {
+      this.encoder.addRange(source, keyStart, keyLength, value);
     } catch (err) {
       this.abort();
       throw err;

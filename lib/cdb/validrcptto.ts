@@ -1,0 +1,263 @@
+// validrcptto.cdb for qmail-smtpd's validrcptto patch.
+//
+// Source syntax, one entry per line (or one per array element):
+//   user@example.com            accept this address
+//   list-default@example.com    accept list-anything@example.com (qmail's -default wildcard)
+//   @example.com                accept every address at example.com (catch-all)
+//   !user@example.com           explicit reject (also works for wildcards and @domain)
+//   # comment                   comments and blank lines are ignored
+// Surrounding spaces and tabs are ignored. Keys are lower-cased (ASCII, as
+// qmail-smtpd does), de-duplicated and sorted bytewise, so the same set gives the
+// same bytes whatever the input order. Value: empty accepts, "-" rejects.
+import { sameBytes, sortByteRanges } from "./byte-sort";
+import { CdbBufferWriter, CdbFileWriter } from "./writer";
+
+export const ACCEPT_VALUE = Buffer.alloc(0);
+export const REJECT_VALUE = Buffer.from("-");
+
+export interface SourceProblem {
+  line: number;
+  reason: string;
+}
+
+const MAX_REPORTED_PROBLEMS = 20;
+
+export class ValidRcptToSourceError extends Error {
+  constructor(
+    readonly problems: SourceProblem[],
+    unit: "line" | "entry",
+  ) {
+    const shown = problems.slice(0, 10).map((p) => `  ${unit} ${p.line}: ${p.reason}`);
+    const more = problems.length > 10 ? [`  ... and ${problems.length - 10} more`] : [];
+    const noun = problems.length === 1 ? unit : unit === "line" ? "lines" : "entries";
+    super(`validrcptto: ${problems.length} bad ${noun}:\n${[...shown, ...more].join("\n")}`);
+    this.name = "ValidRcptToSourceError";
+  }
+}
+
+/** Parsed entries as ranges of one byte buffer (no per-entry objects: 1M entries stay small). */
+export interface ValidRcptToEntries {
+  bytes: Buffer;
+  starts: Uint32Array;
+  lengths: Uint32Array;
+  rejects: Uint8Array;
+  count: number;
+}
+
+const SPACE = 0x20;
+const TAB = 0x09;
+const CR = 0x0d;
+const NEWLINE = 0x0a;
+const HASH = 0x23;
+const BANG = 0x21;
+const AT = 0x40;
+
+function isBlank(byte: number): boolean {
+  return byte === SPACE || byte === TAB || byte === CR;
+}
+
+function shown(bytes: Buffer, start: number, end: number): string {
+  const text = bytes.toString("utf8", start, Math.min(end, start + 80));
+  return JSON.stringify(end - start > 80 ? text + "..." : text);
+}
+
+/** 1-based line of a byte offset; only used for error messages, so no line table is kept. */
+function lineOf(bytes: Buffer, offset: number): number {
+  let line = 1;
+  for (let at = bytes.indexOf(NEWLINE); at !== -1 && at < offset; at = bytes.indexOf(NEWLINE, at + 1)) line++;
+  return line;
+}
+
+/**
+ * Parses the source, lower-casing keys IN PLACE in `bytes` (the caller hands
+ * the buffer over; this avoids a second copy of a large list).
+ */
+export function parseValidRcptToInPlace(bytes: Buffer, unit: "line" | "entry" = "line"): ValidRcptToEntries {
+  let capacity = Math.max(1024, Math.ceil(bytes.length / 24));
+  let starts = new Uint32Array(capacity);
+  let lengths = new Uint32Array(capacity);
+  let rejects = new Uint8Array(capacity);
+  let count = 0;
+  const problems: SourceProblem[] = [];
+  const problem = (line: number, reason: string) => {
+    if (problems.length < MAX_REPORTED_PROBLEMS) problems.push({ line, reason });
+  };
+
+  const total = bytes.length;
+  let lineNumber = 0;
+  let position = 0;
+  while (position < total) {
+    lineNumber++;
+    let start = position;
+    while (start < total && isBlank(bytes[start])) start++;
+    if (start < total && bytes[start] === HASH) {
+      const lineEnd = bytes.indexOf(NEWLINE, start);
+      position = lineEnd === -1 ? total : lineEnd + 1;
+      continue;
+    }
+    let reject = 0;
+    if (start < total && bytes[start] === BANG) {
+      reject = 1;
+      start++;
+    }
+    // One pass over the entry: find its end, lower-case ASCII, note '@' and odd bytes.
+    let lastAt = -1;
+    let atCount = 0;
+    let innerBlank = -1;
+    let control = -1;
+    let end = start;
+    let lastNonBlank = start;
+    for (; end < total; end++) {
+      const b = bytes[end];
+      if (b === NEWLINE) break;
+      if (b >= 0x41 && b <= 0x5a) bytes[end] = b + 32;
+      else if (b === AT) {
+        atCount++;
+        lastAt = end;
+      } else if (isBlank(b)) {
+        if (innerBlank < 0) innerBlank = end;
+        continue;
+      } else if (b < SPACE || b === 0x7f) {
+        if (control < 0) control = end;
+      }
+      lastNonBlank = end + 1;
+    }
+    position = end + 1;
+    end = lastNonBlank;
+    if (start === end) {
+      if (reject) problem(lineNumber, "'!' with no address after it");
+      continue;
+    }
+    if (innerBlank >= 0 && innerBlank < end) problem(lineNumber, `${shown(bytes, start, end)} contains whitespace; one address per line`);
+    else if (control >= 0) problem(lineNumber, `${shown(bytes, start, end)} contains a control character`);
+    else if (atCount === 0) problem(lineNumber, `${shown(bytes, start, end)} has no '@' (expected local@domain, prefix-default@domain or @domain)`);
+    else if (atCount > 1) problem(lineNumber, `${shown(bytes, start, end)} has more than one '@'`);
+    else if (lastAt === end - 1) problem(lineNumber, `${shown(bytes, start, end)} has an empty domain`);
+    else {
+      if (count === capacity) {
+        capacity *= 2;
+        starts = grow(starts, capacity);
+        lengths = grow(lengths, capacity);
+        rejects = grow(rejects, capacity);
+      }
+      starts[count] = start;
+      lengths[count] = end - start;
+      rejects[count] = reject;
+      count++;
+    }
+  }
+  if (problems.length > 0) throw new ValidRcptToSourceError(problems, unit);
+  return { bytes, starts, lengths, rejects, count };
+}
+
+function grow<T extends Uint32Array | Uint8Array>(array: T, capacity: number): T {
+  const bigger = new (array.constructor as new (n: number) => T)(capacity);
+  bigger.set(array);
+  return bigger;
+}
+
+/** Sorted, de-duplicated entry indices; the same address both accepted and rejected is an error. */
+export function orderValidRcptTo(entries: ValidRcptToEntries, unit: "line" | "entry" = "line"): Uint32Array {
+  const { bytes, starts, lengths, rejects, count } = entries;
+  const sorted = sortByteRanges(bytes, starts, lengths, count);
+  // De-duplicate in place: sorted[0..kept) are the unique keys.
+  let kept = 0;
+  const problems: SourceProblem[] = [];
+  for (let i = 0; i < count; i++) {
+    const index = sorted[i];
+    if (kept > 0) {
+      const previous = sorted[kept - 1];
+      if (sameBytes(bytes, starts, lengths, previous, index)) {
+        if (rejects[previous] !== rejects[index] && problems.length < MAX_REPORTED_PROBLEMS) {
+          const [first, second] = starts[previous] < starts[index] ? [previous, index] : [index, previous];
+          problems.push({
+            line: lineOf(bytes, starts[second]),
+            reason: `${shown(bytes, starts[index], starts[index] + lengths[index])} is ${rejects[second] ? "rejected" : "accepted"} here but ${rejects[first] ? "rejected" : "accepted"} on ${unit} ${lineOf(bytes, starts[first])}`,
+          });
+        }
+        continue;
+      }
+    }
+    sorted[kept++] = index;
+  }
+  if (problems.length > 0) throw new ValidRcptToSourceError(problems.sort((a, b) => a.line - b.line), unit);
+  return sorted.subarray(0, kept);
+}
+
+interface RecordSink {
+  addRange(source: Uint8Array, keyStart: number, keyLength: number, value: Uint8Array): unknown;
+}
+
+function addOrdered(entries: ValidRcptToEntries, order: Uint32Array, sink: RecordSink): void {
+  const { bytes, starts, lengths, rejects } = entries;
+  for (let i = 0; i < order.length; i++) {
+    const index = order[i];
+    sink.addRange(bytes, starts[index], lengths[index], rejects[index] ? REJECT_VALUE : ACCEPT_VALUE);
+  }
+}
+
+function ownedSource(source: string | Uint8Array | readonly string[]): { bytes: Buffer; unit: "line" | "entry" } {
+  if (typeof source === "string") return { bytes: Buffer.from(source, "utf8"), unit: "line" };
+  if (source instanceof Uint8Array) return { bytes: Buffer.from(source), unit: "line" };
+  const problems: SourceProblem[] = [];
+  source.forEach((entry, i) => {
+    if (/[\r\n]/.test(entry)) problems.push({ line: i + 1, reason: `${JSON.stringify(entry)} contains a line break` });
+  });
+  if (problems.length > 0) throw new ValidRcptToSourceError(problems, "entry");
+  return { bytes: Buffer.from(source.join("\n"), "utf8"), unit: "entry" };
+}
+
+/** validrcptto.cdb bytes from source text or from an array of entries (same syntax per entry). */
+export function buildValidRcptTo(source: string | Uint8Array | readonly string[]): Buffer {
+  const { bytes, unit } = ownedSource(source);
+  const entries = parseValidRcptToInPlace(bytes, unit);
+  const order = orderValidRcptTo(entries, unit);
+  const writer = new CdbBufferWriter({ expectedRecords: order.length });
+  addOrdered(entries, order, writer);
+  return writer.toBuffer();
+}
+
+/**
+ * Builds validrcptto.cdb into `targetPath` (temp file + rename). `source` is
+ * taken over and lower-cased in place. Returns the number of addresses written.
+ */
+export function writeValidRcptToFile(source: Buffer, targetPath: string): number {
+  const entries = parseValidRcptToInPlace(source, "line");
+  const order = orderValidRcptTo(entries, "line");
+  const writer = new CdbFileWriter(targetPath, { expectedRecords: order.length });
+  addOrdered(entries, order, writer);
+  writer.commit();
+  return order.length;
+}
+
+/** ASCII lower-casing only, as qmail-smtpd's case_lowerb does. */
+function asciiLower(text: string): string {
+  return text.replace(/[A-Z]+/g, (s) => s.toLowerCase());
+}
+
+/** The keys qmail-smtpd tries for a recipient, in order. */
+export function validRcptToCandidates(address: string): string[] {
+  const lower = asciiLower(address);
+  const at = lower.lastIndexOf("@");
+  if (at < 0) return [lower];
+  const local = lower.slice(0, at);
+  const domain = lower.slice(at + 1);
+  const candidates = [lower];
+  for (let dash = local.lastIndexOf("-"); dash >= 0; dash = dash === 0 ? -1 : local.lastIndexOf("-", dash - 1)) {
+    candidates.push(`${local.slice(0, dash + 1)}default@${domain}`);
+  }
+  candidates.push(`@${domain}`);
+  return candidates;
+}
+
+export type RecipientVerdict = { verdict: "accept" | "reject"; matchedKey: string } | { verdict: "unknown" };
+
+/** Looks a recipient up the way qmail-smtpd does; `find` returns the first value stored under a key. */
+export function lookupRecipient(find: (key: string) => Uint8Array | undefined, address: string): RecipientVerdict {
+  for (const key of validRcptToCandidates(address)) {
+    const value = find(key);
+    if (value === undefined) continue;
+    return { verdict: value.length > 0 && value[0] === 0x2d ? "reject" : "accept", matchedKey: key };
+  }
+  return { verdict: "unknown" };
+}
