@@ -1,0 +1,55 @@
+// One-line summaries of a cdb for previews and drift reports: record count and,
+// against a previous build, keys added, removed and changed. Only keys are
+// ever named (user names for auth.cdb), never values (hashes).
+import { CdbReader } from "./reader";
+
+export type CdbKind = "validrcptto" | "auth" | "tcprules";
+
+const NOUNS: Record<CdbKind, [string, string]> = {
+  validrcptto: ["address", "addresses"],
+  auth: ["user", "users"],
+  tcprules: ["rule entry", "rule entries"],
+};
+
+export interface CdbSummary {
+  line: string;
+  records: number;
+  /** Keys (latin1-decoded bytes for tcprules, UTF-8 otherwise) new since the previous build. */
+  added: string[];
+  removed: string[];
+  /** Keys whose first value changed (a new password hash, other variables). */
+  changed: string[];
+}
+
+function firstValues(cdb: Buffer, encoding: BufferEncoding): { records: number; values: Map<string, Buffer> } {
+  const values = new Map<string, Buffer>();
+  let records = 0;
+  for (const { key, value } of new CdbReader(cdb).records()) {
+    records++;
+    const k = key.toString(encoding);
+    if (!values.has(k)) values.set(k, value);
+  }
+  return { records, values };
+}
+
+const count = (n: number) => n.toLocaleString("en-US");
+
+export function summarizeCdb(kind: CdbKind, current: Buffer, previous?: Buffer, fileName = `${kind === "tcprules" ? "tcp.smtp" : kind}.cdb`): CdbSummary {
+  const encoding: BufferEncoding = kind === "tcprules" ? "latin1" : "utf8";
+  const now = firstValues(current, encoding);
+  const [one, many] = NOUNS[kind];
+  const head = `${fileName}: ${count(now.records)} ${now.records === 1 ? one : many}`;
+  if (previous === undefined) return { line: `${head} (new)`, records: now.records, added: [...now.values.keys()], removed: [], changed: [] };
+
+  const before = firstValues(previous, encoding);
+  const added: string[] = [];
+  const changed: string[] = [];
+  for (const [key, value] of now.values) {
+    const old = before.values.get(key);
+    if (old === undefined) added.push(key);
+    else if (!old.equals(value)) changed.push(key);
+  }
+  const removed = [...before.values.keys()].filter((key) => !now.values.has(key));
+  const changes = `+${count(added.length)} -${count(removed.length)}${changed.length > 0 ? ` ~${count(changed.length)}` : ""}`;
+  return { line: `${head} (${changes})`, records: now.records, added, removed, changed };
+}
