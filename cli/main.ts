@@ -10,7 +10,7 @@ export interface Command {
 // Sub-commands are loaded on demand so that e.g. `cdb` does not pay for the Pulumi SDK.
 const commands: Record<string, () => Command> = {
   // validate, render, import: added with the option schema
-  // cdb: added with the cdb builders
+  cdb: () => require("./commands/cdb").cdbCommand,
   // drift: added with drift detection
 };
 

@@ -302,6 +302,25 @@ export class CdbFileWriter {
   }
 }
 
+/** Writes finished cdb bytes to `targetPath` through a temporary file and a rename. */
+export function writeFileAtomically(targetPath: string, bytes: Uint8Array, mode = 0o644): void {
+  const dir = path.dirname(path.resolve(targetPath));
+  const tempPath = path.join(dir, `.${path.basename(targetPath)}.${process.pid}.${Date.now()}.tmp`);
+  try {
+    const fd = fs.openSync(tempPath, "wx", mode);
+    try {
+      fs.writeSync(fd, bytes);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tempPath, targetPath);
+  } catch (err) {
+    fs.rmSync(tempPath, { force: true });
+    throw err;
+  }
+}
+
 /** Convenience: records in order to cdb bytes. */
 export function buildCdb(records: Iterable<readonly [CdbBytes, CdbBytes]>, options?: CdbWriterOptions): Buffer {
   const writer = new CdbBufferWriter(options);

@@ -1,0 +1,171 @@
+// `qmail-fleet cdb`: builds validrcptto.cdb, the tcpserver rules cdb and
+// auth.cdb from plain files. Imports only lib/cdb and node built-ins, so it
+// starts fast (no Pulumi SDK, no zod).
+import * as fs from "node:fs";
+import type { Command } from "../main";
+import { AuthSourceError, buildAuthCdb, parseAuthSource } from "../../lib/cdb/auth";
+import { summarizeCdb, type CdbKind } from "../../lib/cdb/summary";
+import { buildTcpRules, TcpRulesSourceError } from "../../lib/cdb/tcprules";
+import { ValidRcptToSourceError, writeValidRcptToFile } from "../../lib/cdb/validrcptto";
+import { CdbTooLargeError, writeFileAtomically } from "../../lib/cdb/writer";
+
+const SALT_SECRET_VARIABLE = "QMAIL_FLEET_SALT_SECRET";
+
+const COMMON_OPTIONS = `
+options:
+  -o, --output FILE   where to write the cdb (built in a temporary file beside it, then renamed)
+  --diff              compare with the FILE being replaced and report keys added (+), removed (-)
+                      and changed (~); only key names are printed
+  -h, --help          this help
+
+INPUT may be '-' for standard input. Exit status 0 on success, 1 on any error
+(the message names the input line).`;
+
+const HELP: Record<CdbKind | "overview", string> = {
+  overview: `usage: qmail-fleet cdb <validrcptto|tcprules|auth> INPUT -o FILE [--diff]
+
+Builds the cdb files qmail-smtpd and tcpserver read, byte-identical to the
+Debian tools (cdbmake, cdb -c, tcprules) for the same records.
+
+  validrcptto   list of valid recipients -> validrcptto.cdb (VALIDRCPTTO_CDB)
+  tcprules      tcprules source           -> rules cdb (tcpserver -x)
+  auth          users file                -> auth.cdb (AUTH_CDB)
+
+Run \`qmail-fleet cdb <kind> --help\` for the input format.`,
+  validrcptto: `usage: qmail-fleet cdb validrcptto INPUT -o validrcptto.cdb [--diff]
+
+INPUT: one entry per line; '#' comment lines and blank lines are ignored,
+surrounding spaces are ignored.
+  user@example.com            accept this address
+  list-default@example.com    accept list-<anything>@example.com
+  @example.com                accept every address at example.com (catch-all)
+  !user@example.com           reject explicitly (also for -default and @domain)
+Keys are lower-cased, de-duplicated and sorted, so the same set always gives
+the same bytes. Value in the cdb: empty = accept, "-" = reject.
+${COMMON_OPTIONS}`,
+  tcprules: `usage: qmail-fleet cdb tcprules INPUT -o tcp.smtp.cdb [--diff]
+
+INPUT: tcprules source, one rule per line, first match wins:
+  127.:allow,RELAYCLIENT=""
+  1.2.3.40-50:deny
+  =.example.com:allow
+  joe@10.0.0.1:allow,X="1"
+  :allow
+Same syntax and same output as ucspi-tcp's tcprules, except that a line with
+no ':' and a variable with no '=value' are errors here (tcprules silently
+drops or mangles them).
+${COMMON_OPTIONS}`,
+  auth: `usage: ${SALT_SECRET_VARIABLE}=... qmail-fleet cdb auth INPUT -o auth.cdb [--diff]
+
+INPUT: users file, one attribute per line, USER:ATTRIBUTE:VALUE
+  alice@example.com:hash:$6$...             ready crypt hash ($1$, $5$, $6$, $y$)
+  bob@example.com:plain:correct horse       plain password: the rest of the line, verbatim
+  bob@example.com:expires:2027-01-31        unix seconds, YYYY-MM-DD (UTC) or ISO time with zone
+  bob@example.com:env:QMAILQUEUE=/var/qmail/bin/simscan
+Plain passwords are hashed with SHA-512 crypt; each salt is derived from the
+secret in ${SALT_SECRET_VARIABLE} (at least 16 bytes, required when the file holds
+plain passwords) and the user name, so a rebuild gives the same bytes. Keep the
+users file private; passwords are read only from it, never from the command
+line, and never printed. The output is created with mode 0600.
+${COMMON_OPTIONS}`,
+};
+
+interface Arguments {
+  kind?: string;
+  input?: string;
+  output?: string;
+  diff: boolean;
+  help: boolean;
+}
+
+function parseArguments(args: string[]): Arguments | string {
+  const parsed: Arguments = { diff: false, help: false };
+  const positional: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === "-h" || arg === "--help") parsed.help = true;
+    else if (arg === "--diff") parsed.diff = true;
+    else if (arg === "-o" || arg === "--output") {
+      if (i + 1 >= args.length) return `${arg} needs a file name`;
+      parsed.output = args[++i];
+    } else if (arg.startsWith("--output=")) parsed.output = arg.slice("--output=".length);
+    else if (arg.startsWith("-") && arg !== "-") return `unknown option ${arg}`;
+    else positional.push(arg);
+  }
+  if (positional.length > 2) return `too many arguments: ${positional.slice(2).join(" ")}`;
+  [parsed.kind, parsed.input] = positional;
+  return parsed;
+}
+
+function readInput(input: string): Buffer {
+  return fs.readFileSync(input === "-" ? 0 : input);
+}
+
+function previousBuild(output: string): Buffer | undefined {
+  try {
+    return fs.readFileSync(output);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw err;
+  }
+}
+
+function build(kind: CdbKind, input: string, output: string, diff: boolean): string {
+  const previous = diff ? previousBuild(output) : undefined;
+  const fileName = output.split("/").pop()!;
+  if (kind === "validrcptto") {
+    const count = writeValidRcptToFile(readInput(input), output);
+    if (!diff) return `${fileName}: ${count.toLocaleString("en-US")} address${count === 1 ? "" : "es"}`;
+    return summarizeCdb(kind, fs.readFileSync(output), previous, fileName).line;
+  }
+  let bytes: Buffer;
+  if (kind === "tcprules") {
+    bytes = buildTcpRules(readInput(input));
+    writeFileAtomically(output, bytes);
+  } else {
+    const { users, lineOf } = parseAuthSource(readInput(input).toString("utf8"));
+    bytes = buildAuthCdb(users, { saltSecret: process.env[SALT_SECRET_VARIABLE] }, lineOf);
+    writeFileAtomically(output, bytes, 0o600);
+  }
+  return summarizeCdb(kind, bytes, diff ? previous : undefined, fileName).line.replace(/ \(new\)$/, diff ? " (new)" : "");
+}
+
+const KNOWN_ERRORS = [ValidRcptToSourceError, TcpRulesSourceError, AuthSourceError, CdbTooLargeError];
+
+export const cdbCommand: Command = {
+  summary: "build validrcptto.cdb, tcprules cdb or auth.cdb (byte-identical to the Debian tools)",
+  async run(args: string[]): Promise<number> {
+    const parsed = parseArguments(args);
+    if (typeof parsed === "string") {
+      process.stderr.write(`qmail-fleet cdb: ${parsed}\n${HELP.overview}\n`);
+      return 1;
+    }
+    const kind = parsed.kind;
+    if (kind === undefined || !(kind in HELP) || kind === "overview") {
+      if (parsed.help && kind === undefined) {
+        process.stdout.write(HELP.overview + "\n");
+        return 0;
+      }
+      process.stderr.write(`${kind === undefined ? "qmail-fleet cdb: which cdb?" : `qmail-fleet cdb: unknown kind '${kind}'`}\n${HELP.overview}\n`);
+      return 1;
+    }
+    const cdbKind = kind as CdbKind;
+    if (parsed.help) {
+      process.stdout.write(HELP[cdbKind] + "\n");
+      return 0;
+    }
+    if (parsed.input === undefined || parsed.output === undefined) {
+      process.stderr.write(`qmail-fleet cdb ${cdbKind}: ${parsed.input === undefined ? "INPUT" : "-o FILE"} is missing\n${HELP[cdbKind]}\n`);
+      return 1;
+    }
+    try {
+      process.stdout.write(build(cdbKind, parsed.input, parsed.output, parsed.diff) + "\n");
+      return 0;
+    } catch (err) {
+      const known = KNOWN_ERRORS.some((type) => err instanceof type) || (err as NodeJS.ErrnoException).code !== undefined;
+      const message = err instanceof Error ? err.message : String(err);
+      process.stderr.write(`qmail-fleet cdb ${cdbKind}: ${known ? message : `internal error: ${message}`}\n`);
+      return 1;
+    }
+  },
+};
