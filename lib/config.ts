@@ -1,0 +1,240 @@
+// From the raw config map (Pulumi config keys without the `qmail-fleet:`
+// prefix, or a plain file with the same keys) to a FleetConfig: parsed,
+// presets and host overrides merged, defaults filled, cross-field rules
+// checked. Nothing here touches a host.
+import type { z } from "zod";
+import { PRESETS, type PresetName } from "./presets";
+import { fleetSchema, type RawFleet, type RawHost } from "./schema/fleet";
+import { formatPath, type PathKey } from "./schema/issue-path";
+import { deepMerge, setsPath } from "./schema/merge";
+import type { SecretString } from "./schema/secret";
+import { resolveService, serviceSchema, type ServiceConfig } from "./schema/service";
+import { serviceErrors, serviceWarnings, type ServiceFinding } from "./schema/service-rules";
+
+export type { ServiceConfig } from "./schema/service";
+
+export interface ConfigIssue {
+  /** Where, e.g. `hosts[1].services[0].port`. */
+  path: string;
+  /** What is wrong and what to do. */
+  message: string;
+}
+export type ConfigError = ConfigIssue;
+export type ConfigWarning = ConfigIssue;
+
+export interface HostSsh {
+  address: string;
+  port: number;
+  user: string;
+  sudo: boolean;
+  /** Pinned key line; when absent, knownHostsFile holds it (planFleet reads it). */
+  hostKey?: string;
+  knownHostsFile?: string;
+}
+
+export interface HostConfig {
+  name: string;
+  address: string;
+  ssh: HostSsh;
+  qmailDir: string;
+  serviceDir: string;
+  superviseDir: string;
+  /** Fleet services merged with this host's entries, fleet order first, then the host's own. */
+  services: ServiceConfig[];
+}
+
+export interface FleetConfig {
+  ssh: RawFleet["ssh"];
+  sshPrivateKey?: SecretString;
+  saltSecret?: SecretString;
+  hosts: HostConfig[];
+  // Owned by other parts of qmail-fleet; passed through untouched.
+  authUsers?: unknown;
+  validRcptTo?: unknown;
+  tcpRules?: unknown;
+  sslKey?: unknown;
+  sslCertificate?: unknown;
+  rollout?: unknown;
+}
+
+export type ParseResult =
+  | { ok: true; config: FleetConfig; warnings: ConfigWarning[] }
+  | { ok: false; errors: ConfigError[] };
+
+/** One `path: message` line per issue. */
+export function formatIssues(issues: readonly ConfigIssue[]): string {
+  return issues.map((issue) => `${issue.path || "(top level)"}: ${issue.message}`).join("\n");
+}
+
+export function parseFleetConfig(raw: Record<string, unknown>): ParseResult {
+  const top = fleetSchema.safeParse(raw);
+  if (!top.success)
+    return { ok: false, errors: zodFindings(top.error).map((f) => ({ path: formatPath(f.path), message: f.message })) };
+  const fleet = top.data;
+  const errors = new IssueList();
+  const warnings = new IssueList();
+
+  duplicateNames(fleet.services, ["services"], "service", errors);
+  duplicateNames(fleet.hosts, ["hosts"], "host", errors);
+
+  const hosts = fleet.hosts.map((host, hostIndex) => resolveHost(fleet, host, hostIndex, errors, warnings));
+  if (errors.size > 0) return { ok: false, errors: errors.list() };
+
+  const { ssh, sshPrivateKey, saltSecret, authUsers, validRcptTo, tcpRules, sslKey, sslCertificate, rollout } = fleet;
+  const config: FleetConfig = {
+    ssh,
+    ...defined({ sshPrivateKey, saltSecret, authUsers, validRcptTo, tcpRules, sslKey, sslCertificate, rollout }),
+    hosts: hosts as HostConfig[],
+  };
+  return { ok: true, config, warnings: warnings.list() };
+}
+
+/** Where a merged service came from, so a finding can name the entry that set the field. */
+interface ServiceOrigin {
+  fleet?: { index: number; entry: Record<string, unknown> };
+  host?: { index: number; entry: Record<string, unknown> };
+}
+
+function resolveHost(fleet: RawFleet, host: RawHost, hostIndex: number, errors: IssueList, warnings: IssueList): HostConfig | undefined {
+  const hostPath: PathKey[] = ["hosts", hostIndex];
+  duplicateNames(host.services, [...hostPath, "services"], "service", errors);
+  if (!host.ssh.hostKey && !host.ssh.knownHostsFile)
+    errors.add(formatPath([...hostPath, "ssh", "hostKey"]), `host '${host.name}' has no pinned host key: set ssh.hostKey to its public key line ("ssh-ed25519 AAAA...") or ssh.knownHostsFile`);
+
+  const services: ServiceConfig[] = [];
+  const origins: ServiceOrigin[] = [];
+  for (const { merged, origin } of mergeServiceEntries(fleet.services, host.services, hostIndex)) {
+    const blame = (path: PathKey[]) => blamePath(origin, path);
+    const withPreset = applyPreset(merged);
+    const parsed = serviceSchema.safeParse(withPreset);
+    if (!parsed.success) {
+      for (const finding of zodFindings(parsed.error)) errors.add(blame(finding.path), finding.message);
+      continue;
+    }
+    const service = resolveService(parsed.data, host.qmailDir);
+    for (const finding of serviceErrors(service)) errors.add(blame(finding.path), finding.message);
+    for (const finding of serviceWarnings(service)) warnings.add(blame(finding.path), finding.message);
+    services.push(service);
+    origins.push(origin);
+  }
+  listenCollisions(services, origins, errors);
+  if (services.length === 0 && errors.size === 0)
+    warnings.add(formatPath([...hostPath, "services"]), `host '${host.name}' runs no services: add some to services or hosts[].services`);
+
+  return {
+    name: host.name,
+    address: host.address,
+    ssh: {
+      address: host.address,
+      port: host.ssh.port ?? fleet.ssh.port,
+      user: host.ssh.user ?? fleet.ssh.user,
+      sudo: host.ssh.sudo ?? fleet.ssh.sudo,
+      ...defined({ hostKey: host.ssh.hostKey?.trim(), knownHostsFile: host.ssh.knownHostsFile }),
+    },
+    qmailDir: host.qmailDir,
+    serviceDir: host.serviceDir,
+    superviseDir: host.superviseDir ?? `${host.qmailDir}/supervise`,
+    services,
+  };
+}
+
+function* mergeServiceEntries(
+  fleetEntries: ReadonlyArray<Record<string, unknown> & { name: string }>,
+  hostEntries: ReadonlyArray<Record<string, unknown> & { name: string }>,
+  hostIndex: number,
+): Generator<{ merged: Record<string, unknown>; origin: ServiceOrigin }> {
+  const hostIndexByName = new Map(hostEntries.map((entry, index) => [entry.name, index]));
+  const fleetNames = new Set(fleetEntries.map((entry) => entry.name));
+  for (const [index, entry] of fleetEntries.entries()) {
+    const hostEntryIndex = hostIndexByName.get(entry.name);
+    const origin: ServiceOrigin = { fleet: { index, entry } };
+    if (hostEntryIndex === undefined) {
+      yield { merged: entry, origin };
+      continue;
+    }
+    const hostEntry = hostEntries[hostEntryIndex];
+    origin.host = { index: hostEntryIndex, entry: { ...hostEntry, hostIndex } };
+    yield { merged: deepMerge(entry, hostEntry), origin };
+  }
+  for (const [index, entry] of hostEntries.entries()) {
+    if (!fleetNames.has(entry.name)) yield { merged: entry, origin: { host: { index, entry: { ...entry, hostIndex } } } };
+  }
+}
+
+function applyPreset(service: Record<string, unknown>): Record<string, unknown> {
+  const preset = PRESETS[service.preset as PresetName];
+  return preset ? deepMerge(preset.fields, service) : service;
+}
+
+/** The path of the entry that set the field: the host's override, else the fleet entry, else the most specific one. */
+function blamePath(origin: ServiceOrigin, path: PathKey[]): string {
+  const hostBase = (o: NonNullable<ServiceOrigin["host"]>): PathKey[] => ["hosts", o.entry.hostIndex as number, "services", o.index];
+  if (origin.host && setsPath(origin.host.entry, path)) return formatPath([...hostBase(origin.host), ...path]);
+  if (origin.fleet && setsPath(origin.fleet.entry, path)) return formatPath(["services", origin.fleet.index, ...path]);
+  const base = origin.host ? hostBase(origin.host) : ["services", origin.fleet!.index];
+  return formatPath([...base, ...path]);
+}
+
+/** `0` (and the IPv4/IPv6 any-addresses) take the port on every address. */
+const takesEveryAddress = (ip: string) => ip === "0" || ip === "0.0.0.0" || ip === "::";
+
+function listenCollisions(services: ServiceConfig[], origins: ServiceOrigin[], errors: IssueList): void {
+  for (let later = 0; later < services.length; later++) {
+    for (let earlier = 0; earlier < later; earlier++) {
+      const [a, b] = [services[earlier], services[later]];
+      if (a.port !== b.port) continue;
+      if (a.ip !== b.ip && !takesEveryAddress(a.ip) && !takesEveryAddress(b.ip)) continue;
+      const why = takesEveryAddress(a.ip) || takesEveryAddress(b.ip) ? " (ip 0 takes the port on every address)" : "";
+      errors.add(
+        blamePath(origins[later], ["port"]),
+        `services '${a.name}' (${a.ip}:${a.port}) and '${b.name}' (${b.ip}:${b.port}) collide${why}: give them different ports or distinct specific addresses`,
+      );
+    }
+  }
+}
+
+function duplicateNames(entries: ReadonlyArray<{ name: string }>, base: PathKey[], what: string, errors: IssueList): void {
+  const seen = new Map<string, number>();
+  entries.forEach((entry, index) => {
+    const first = seen.get(entry.name);
+    if (first === undefined) seen.set(entry.name, index);
+    else errors.add(formatPath([...base, index, "name"]), `duplicate ${what} name '${entry.name}' (also ${formatPath([...base, first])}): names must be unique`);
+  });
+}
+
+/** zod issues with messages that say what to do; an unknown field's path names the field. */
+function zodFindings(error: z.ZodError): ServiceFinding[] {
+  return error.issues.map((issue) => {
+    const path = [...(issue.path as PathKey[])];
+    if (issue.code === "unrecognized_keys" && issue.keys.length === 1) path.push(issue.keys[0]);
+    return { path, message: friendlyMessage(issue) };
+  });
+}
+
+function friendlyMessage(issue: z.core.$ZodIssue): string {
+  const typeMatch = /^Invalid input: expected (\w+), received (\w+)$/.exec(issue.message);
+  if (typeMatch) {
+    const [, expected, received] = typeMatch;
+    return received === "undefined" ? `is required (a ${expected})` : `must be a ${expected}, not a ${received}`;
+  }
+  if (issue.code === "invalid_union" && /^Invalid input$/.test(issue.message)) return "has the wrong type or shape: check the documentation of this field";
+  return issue.message;
+}
+
+/** Collects issues once each: a fleet service's problem would otherwise repeat for every host. */
+class IssueList {
+  private readonly issues = new Map<string, ConfigIssue>();
+  add(path: string, message: string): void {
+    this.issues.set(`${path}\0${message}`, { path, message });
+  }
+  get size(): number {
+    return this.issues.size;
+  }
+  list(): ConfigIssue[] {
+    return [...this.issues.values()];
+  }
+}
+
+function defined<T extends Record<string, unknown>>(fields: T): Partial<T> {
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as Partial<T>;
+}

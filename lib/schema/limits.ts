@@ -1,0 +1,49 @@
+// The "tcpserver limits" patch: refuse connections when the machine is busy
+// or one address/network holds too many. Stock tcpserver ignores these.
+import { option } from "./descriptor";
+import { integer, nonEmptyText } from "./primitives";
+
+export const limitsOptions = {
+  maxLoad: option({
+    schema: integer(1, 100000, "limits.maxLoad").optional(),
+    doc: "Refuse connections while the 1-minute load average × 100 is above this (MAXLOAD=750 is load 7.5). Default: no limit.",
+    becomes: { env: "MAXLOAD" },
+    sample: 750,
+  }),
+  maxConnectionsPerIp: option({
+    schema: integer(1, 10000, "limits.maxConnectionsPerIp").optional(),
+    doc: "Most connections at once from one IP address (MAXCONNIP). Default: no limit.",
+    becomes: { env: "MAXCONNIP" },
+    sample: 5,
+  }),
+  maxConnectionsPerClassC: option({
+    schema: integer(1, 10000, "limits.maxConnectionsPerClassC").optional(),
+    doc: "Most connections at once from one /24 network (MAXCONNC). Default: no limit.",
+    becomes: { env: "MAXCONNC" },
+    sample: 15,
+  }),
+  dieMessage: option({
+    schema: nonEmptyText("limits.dieMessage").optional(),
+    doc: "SMTP answer when any limit refuses a client (DIEMSG), e.g. \"421 Service temporarily unavailable\". Default: the patch's.",
+    becomes: { env: "DIEMSG" },
+    sample: "421 Service temporarily unavailable",
+  }),
+  dieMessageMaxLoad: option({
+    schema: nonEmptyText("limits.dieMessageMaxLoad").optional(),
+    doc: "SMTP answer when MAXLOAD refuses a client (DIEMSG_MAXLOAD). Default: dieMessage.",
+    becomes: { env: "DIEMSG_MAXLOAD" },
+    sample: "421 Server busy, try again later.",
+  }),
+  dieMessageMaxConnectionsPerIp: option({
+    schema: nonEmptyText("limits.dieMessageMaxConnectionsPerIp").optional(),
+    doc: "SMTP answer when MAXCONNIP refuses a client (DIEMSG_MAXCONNIP). Default: dieMessage.",
+    becomes: { env: "DIEMSG_MAXCONNIP" },
+    sample: "421 Too many connections from your IP.",
+  }),
+  dieMessageMaxConnectionsPerClassC: option({
+    schema: nonEmptyText("limits.dieMessageMaxConnectionsPerClassC").optional(),
+    doc: "SMTP answer when MAXCONNC refuses a client (DIEMSG_MAXCONNC). Default: dieMessage.",
+    becomes: { env: "DIEMSG_MAXCONNC" },
+    sample: "421 Too many connections from your network.",
+  }),
+};

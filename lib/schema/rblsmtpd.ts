@@ -1,0 +1,60 @@
+// rblsmtpd (ucspi-tcp): refuse clients listed in DNS block lists before
+// qmail-smtpd starts. Present means enabled.
+import { z } from "zod";
+import { option } from "./descriptor";
+import { integer, nonEmptyText, programPath } from "./primitives";
+
+const dnsZone = (what: string) =>
+  nonEmptyText(what).regex(/^[A-Za-z0-9._:-]+$/, { message: `${what} must be a DNS zone such as zen.spamhaus.org` });
+
+export const rblsmtpdOptions = {
+  enabled: option({
+    schema: z.boolean().default(true),
+    doc: "Put rblsmtpd in the chain. Default: true when the rblsmtpd object is given (set false to switch off an inherited one).",
+    becomes: { script: "rblsmtpd in the exec chain" },
+    sample: false,
+    sampleContext: { rblsmtpd: { blockLists: ["zen.spamhaus.org"] } },
+  }),
+  program: option({
+    schema: programPath("rblsmtpd.program").default("rblsmtpd"),
+    doc: "The rblsmtpd program. Default: rblsmtpd from PATH.",
+    becomes: { script: "the program name in the exec chain" },
+    sample: "/usr/local/bin/rblsmtpd",
+    sampleContext: { rblsmtpd: { blockLists: ["zen.spamhaus.org"] } },
+  }),
+  // rblsmtpd acts on its options in order: settings first, then allow lists, then block lists.
+  permanentReject: option({
+    schema: z.boolean().default(false),
+    doc: "Refuse listed clients with 553 (permanent) instead of 451 (rblsmtpd -b). Default: false.",
+    becomes: { flag: "-b", program: "rblsmtpd" },
+    sample: true,
+    sampleContext: { rblsmtpd: { blockLists: ["zen.spamhaus.org"] } },
+  }),
+  blockOnDnsFailure: option({
+    schema: z.boolean().default(false),
+    doc: "Treat a failed DNS lookup as listed (rblsmtpd -c) instead of letting the client in (-C). Default: false.",
+    becomes: { flag: "-c", program: "rblsmtpd" },
+    sample: true,
+    sampleContext: { rblsmtpd: { blockLists: ["zen.spamhaus.org"] } },
+  }),
+  timeout: option({
+    schema: integer(1, 600, "rblsmtpd.timeout").optional(),
+    doc: "Seconds to wait for block-list DNS answers (rblsmtpd -t). Default: rblsmtpd's 60.",
+    becomes: { flag: "-t", program: "rblsmtpd" },
+    sample: 30,
+    sampleContext: { rblsmtpd: { blockLists: ["zen.spamhaus.org"] } },
+  }),
+  allowLists: option({
+    schema: z.array(dnsZone("rblsmtpd.allowLists[]")).default([]),
+    doc: "Zones whose listed clients skip the remaining lists (rblsmtpd -a, checked first). Default: none.",
+    becomes: { flag: "-a", program: "rblsmtpd" },
+    sample: ["list.dnswl.org"],
+    sampleContext: { rblsmtpd: { blockLists: ["zen.spamhaus.org"] } },
+  }),
+  blockLists: option({
+    schema: z.array(dnsZone("rblsmtpd.blockLists[]")).default([]),
+    doc: "Zones whose listed clients are refused (rblsmtpd -r, in order). Default: none.",
+    becomes: { flag: "-r", program: "rblsmtpd" },
+    sample: ["zen.spamhaus.org", "bl.spamcop.net"],
+  }),
+};

@@ -1,0 +1,88 @@
+// Rules that need more than one field of a service. Errors are the
+// configurations qmail-smtpd or the chain cannot run with (most would make
+// every client get a 421); warnings are what the seed advises against.
+import type { ServiceConfig } from "./service";
+import { isLoopback } from "./primitives";
+
+/** A finding about one service; `path` is relative to the service object. */
+export interface ServiceFinding {
+  path: Array<string | number>;
+  message: string;
+}
+
+/** True when qmail-smtpd would offer STARTTLS (a plain TCP service that does not deny it). */
+export function offersStartTls(service: ServiceConfig): boolean {
+  return !service.ssl && !service.denyTls;
+}
+
+export const isActive = (group: { enabled: boolean } | undefined): boolean => group?.enabled === true;
+
+export function serviceErrors(s: ServiceConfig): ServiceFinding[] {
+  const errors: ServiceFinding[] = [];
+  const fail = (path: ServiceFinding["path"], message: string) => errors.push({ path, message });
+  const { auth } = s;
+
+  if (s.forceTls && s.denyTls)
+    fail(["forceTls"], "forceTls and denyTls are both set: qmail-smtpd would answer every client 421; remove one of them");
+  if (s.forceTls && !s.ssl && !s.certificateFile)
+    fail(["certificateFile"], "forceTls needs a certificate: set certificateFile (without a readable one qmail-smtpd answers every client 421)");
+  if (s.ssl && !s.certificateFile)
+    fail(["certificateFile"], "an SSL-wrapped service (ssl: true) needs certificateFile for sslserver");
+  if (s.keyFile && !s.ssl)
+    fail(["keyFile"], "keyFile is only read by sslserver: set ssl: true, or put the key into certificateFile for STARTTLS");
+
+  if (auth.require && auth.method === "off")
+    fail(["auth", "method"], "auth.require (REQUIRE_AUTH) needs an AUTH method: set auth.method to checkpassword or cdb (otherwise every client gets 421)");
+  if (auth.method === "cdb" && auth.allowCram)
+    fail(["auth", "allowCram"], "auth.allowCram (ALLOW_CRAM) is impossible with the cdb method (every client would get 421): set allowCram: false or use method checkpassword");
+  if (auth.method === "checkpassword" && !auth.checkpasswordProgram)
+    fail(["auth", "checkpasswordProgram"], "auth.method checkpassword needs auth.checkpasswordProgram, the full path of e.g. vchkpw");
+  if (auth.method === "cdb" && !auth.cdbFile)
+    fail(["auth", "cdbFile"], "auth.method cdb needs auth.cdbFile, the full path of auth.cdb");
+  if (auth.method !== "cdb" && auth.cdbFile)
+    fail(["auth", "cdbFile"], "auth.cdbFile is only used by the cdb method: set auth.method: cdb, or remove cdbFile");
+  if (auth.method !== "checkpassword" && auth.checkpasswordProgram)
+    fail(["auth", "checkpasswordProgram"], "auth.checkpasswordProgram is only used by the checkpassword method: set auth.method: checkpassword, or remove it");
+
+  if (isActive(s.recordio) && offersStartTls(s))
+    fail(["recordio"], "recordio breaks STARTTLS sessions: set denyTls: true on this service, or remove recordio");
+  if (isActive(s.rblsmtpd) && s.rblsmtpd!.blockLists.length === 0)
+    fail(["rblsmtpd", "blockLists"], "rblsmtpd needs at least one zone in blockLists (without -r it checks a long-dead default list)");
+  if (isActive(s.simscan) && isActive(s.qmailScanner))
+    fail(["qmailScanner"], "simscan and qmailScanner both set QMAILQUEUE: keep only one of them");
+  if (s.qmailQueue && (isActive(s.simscan) || isActive(s.qmailScanner)))
+    fail(["qmailQueue"], "qmailQueue conflicts with simscan/qmailScanner, which set QMAILQUEUE themselves: remove one");
+  return errors;
+}
+
+export function serviceWarnings(s: ServiceConfig): ServiceFinding[] {
+  const warnings: ServiceFinding[] = [];
+  const warn = (path: ServiceFinding["path"], message: string) => warnings.push({ path, message });
+  const publicAddress = !isLoopback(s.ip);
+
+  if (s.auth.require && s.port === 25 && publicAddress)
+    warn(["auth", "require"], "REQUIRE_AUTH on a port-25 service open to the world refuses mail from every other server; use it on 587/465");
+  if (s.forceTls && s.port === 25 && publicAddress && !s.ssl)
+    warn(["forceTls"], "FORCE_TLS on a public port-25 service refuses servers that do not use STARTTLS; use it on 587");
+  if (s.forceTls && s.ssl)
+    warn(["forceTls"], "forceTls has no effect on an SSL-wrapped service (SSL=1 turns it off)");
+  if (s.auth.allowInsecure && publicAddress)
+    warn(["auth", "allowInsecure"], "ALLOW_INSECURE_AUTH off localhost sends passwords in clear text over the network");
+  if (s.auth.method === "off" && (s.auth.allowInsecure || s.auth.allowCram || Object.keys(s.auth.set).length > 0))
+    warn(["auth", "method"], "AUTH settings have no effect while auth.method is off");
+  if (s.maxConnections > 100)
+    warn(["maxConnections"], "more than 100 connections at once: consider another mailhub instead");
+  if (s.spf.behavior !== undefined && s.spf.behavior > 3)
+    warn(["spf", "behavior"], "SPFBEHAVIOR above 3 rejects mail on softfail/neutral/none results; the seed says never go above 3");
+  if (isActive(s.simscan) && s.simscan!.debugFiles === 2)
+    warn(["simscan", "debugFiles"], "SIMSCAN_DEBUG_FILES=2 keeps every message and fills the disk; debugging only");
+  if (isActive(s.simscan) && !s.simscan!.noP0fCheck)
+    warn(["simscan", "noP0fCheck"], "the p0f check is on: simscan will randomly refuse mail from Windows machines; keep noP0fCheck: true");
+  if (s.relayReject)
+    warn(["relayReject"], "RELAYREJ refuses valid addresses containing '%' or '!'; the seed advises against it");
+  if (s.user === "vpopmail")
+    warn(["user"], "running the SMTP service as vpopmail lets a bug in a scanner reach every mailbox; use qmaild");
+  if (s.helpVersion)
+    warn(["helpVersion"], "QMAILSMTPD_HELP_VERSION tells attackers which patch version to look for");
+  return warnings;
+}
