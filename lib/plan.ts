@@ -1,0 +1,155 @@
+// Plans what each mailhub should hold: the directories, files and services
+// of every configured service. Pure and deterministic (the same config gives
+// the same bytes in the same order); the only input beyond the config is an
+// injectable reader for known_hosts files.
+import { createHmac } from "node:crypto";
+import { readFileSync } from "node:fs";
+import type { FleetConfig, HostConfig, ServiceConfig } from "./config";
+import type { FleetPlan, HostPlan, ManagedDirectory, ManagedFile, ServicePlan, SshTarget } from "./host-plan";
+import { formatPath } from "./schema/issue-path";
+import { isActive, serviceWarnings } from "./schema/service-rules";
+import { renderLogScript } from "./render/log-script";
+import { renderRunScript } from "./render/run-script";
+
+export interface PlanOptions {
+  /** Reads a known_hosts file named by a host's ssh.knownHostsFile. Default: fs.readFileSync. */
+  readFile?: (path: string) => string | Buffer;
+}
+
+export class PlanError extends Error {}
+
+export function planFleet(config: FleetConfig, options: PlanOptions = {}): FleetPlan {
+  const readFile = options.readFile ?? ((path: string) => readFileSync(path));
+  const hosts = config.hosts.map((host) => planHost(host, readFile));
+  const warnings = new Set<string>();
+  for (const host of config.hosts)
+    for (const service of host.services)
+      for (const { path, message } of serviceWarnings(service))
+        warnings.add(`host ${host.name}, service ${service.name}, ${formatPath(path)}: ${message}`);
+  return { hosts, warnings: [...warnings] };
+}
+
+function planHost(host: HostConfig, readFile: NonNullable<PlanOptions["readFile"]>): HostPlan {
+  const directories = new DirectoryList();
+  const files: ManagedFile[] = [];
+  const services: ServicePlan[] = [];
+  for (const service of host.services) {
+    const dir = `${host.superviseDir}/${service.name}`;
+    directories.add({ path: dir, owner: "root", group: "root", mode: 0o755 });
+    directories.add({ path: `${dir}/log`, owner: "root", group: "root", mode: 0o755 });
+    // Logs name senders and recipients: readable by the log user and its group only.
+    directories.add({ path: `${dir}/log/main`, owner: service.log.user, group: service.log.group, mode: 0o750 });
+    if (isActive(service.jgreylist))
+      directories.add({ path: service.jgreylist!.dir, owner: service.user, group: service.group, mode: 0o700 });
+
+    files.push(script(`${dir}/run`, renderRunScript(service, host), service, "service"));
+    files.push(script(`${dir}/log/run`, renderLogScript(service, host), service, "log"));
+    services.push({
+      name: service.name,
+      dir,
+      link: `${host.serviceDir}/${service.name}`,
+      listen: { ip: service.ip, port: service.port },
+      ssl: service.ssl,
+    });
+  }
+  return { name: host.name, ssh: sshTarget(host, readFile), directories: directories.list(), files, services };
+}
+
+function script(path: string, text: string, service: ServiceConfig, part: "service" | "log"): ManagedFile {
+  return {
+    path,
+    content: Buffer.from(text, "utf8"),
+    owner: "root",
+    group: "root",
+    mode: 0o755,
+    kind: "script",
+    secret: false,
+    // supervise reads run only when it starts it.
+    restarts: [{ service: service.name, part }],
+  };
+}
+
+/** Directories in the order they were first needed; two services may share one only if they agree on it. */
+class DirectoryList {
+  private readonly byPath = new Map<string, ManagedDirectory>();
+  add(directory: ManagedDirectory): void {
+    const existing = this.byPath.get(directory.path);
+    if (!existing) this.byPath.set(directory.path, directory);
+    else if (existing.owner !== directory.owner || existing.group !== directory.group || existing.mode !== directory.mode)
+      throw new PlanError(
+        `directory ${directory.path} is needed as ${describe(existing)} and as ${describe(directory)}: give the services separate directories`,
+      );
+  }
+  list(): ManagedDirectory[] {
+    return [...this.byPath.values()];
+  }
+}
+
+const describe = (d: ManagedDirectory) => `${d.owner}:${d.group} ${d.mode.toString(8).padStart(4, "0")}`;
+
+function sshTarget(host: HostConfig, readFile: NonNullable<PlanOptions["readFile"]>): SshTarget {
+  const { address, port, user, sudo } = host.ssh;
+  let hostKey = host.ssh.hostKey;
+  if (!hostKey) {
+    const file = host.ssh.knownHostsFile;
+    if (!file) throw new PlanError(`host ${host.name}: no pinned host key (set ssh.hostKey or ssh.knownHostsFile)`);
+    let text: string;
+    try {
+      text = readFile(file).toString();
+    } catch (error) {
+      throw new PlanError(`host ${host.name}: cannot read ssh.knownHostsFile ${file}: ${(error as Error).message}`);
+    }
+    hostKey = hostKeyFromKnownHosts(text, address, port);
+    if (!hostKey)
+      throw new PlanError(
+        `host ${host.name}: ${file} has no key for ${port === 22 ? address : `[${address}]:${port}`}; add it (ssh-keyscan -p ${port} ${address}) or set ssh.hostKey`,
+      );
+  }
+  return { address, port, user, hostKey, sudo };
+}
+
+/** Preferred key types when known_hosts holds several for the host. */
+const KEY_PREFERENCE = ["ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "ssh-rsa"];
+
+/**
+ * The `type base64` key line known_hosts holds for the address: entries for
+ * `[address]:port` first, then plain `address`. Hashed names and wildcards are
+ * understood; @cert-authority and @revoked lines are not pinned keys.
+ */
+export function hostKeyFromKnownHosts(text: string, address: string, port: number): string | undefined {
+  const names = port === 22 ? [address, `[${address}]:22`] : [`[${address}]:${port}`, address];
+  for (const name of names) {
+    const keys: string[] = [];
+    for (const raw of text.split("\n")) {
+      const line = raw.trim();
+      if (line === "" || line.startsWith("#") || line.startsWith("@")) continue;
+      const [patterns, type, blob] = line.split(/\s+/);
+      if (type && blob && patternsMatch(patterns, name)) keys.push(`${type} ${blob}`);
+    }
+    if (keys.length > 0) return keys.sort((a, b) => rank(a) - rank(b))[0];
+  }
+  return undefined;
+}
+
+const rank = (key: string) => {
+  const index = KEY_PREFERENCE.indexOf(key.split(" ")[0]);
+  return index < 0 ? KEY_PREFERENCE.length : index;
+};
+
+function patternsMatch(patterns: string, name: string): boolean {
+  if (patterns.startsWith("|1|")) {
+    const [, , salt, hash] = patterns.split("|");
+    return createHmac("sha1", Buffer.from(salt, "base64")).update(name).digest("base64") === hash;
+  }
+  let matched = false;
+  for (const pattern of patterns.split(",")) {
+    const negated = pattern.startsWith("!");
+    const glob = negated ? pattern.slice(1) : pattern;
+    const regex = new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`);
+    if (regex.test(name)) {
+      if (negated) return false;
+      matched = true;
+    }
+  }
+  return matched;
+}
