@@ -9,7 +9,9 @@ export interface Command {
 
 // Sub-commands are loaded on demand so that e.g. `cdb` does not pay for the Pulumi SDK.
 const commands: Record<string, () => Command> = {
-  // validate, render, import: added with the option schema
+  validate: () => (require("./commands/validate") as typeof import("./commands/validate")).validateCommand,
+  render: () => (require("./commands/render") as typeof import("./commands/render")).renderCommand,
+  // import: added with the run-script importer
   cdb: () => require("./commands/cdb").cdbCommand,
   // drift: added with drift detection
 };
