@@ -24,8 +24,10 @@ export function sectionExports(section: OptionSection, service: ServiceConfig): 
   return pairs;
 }
 
-export function exportLine([name, value]: [string, string]): string {
-  return `export ${name}=${shellQuote(value)}`;
+/** `export NAME=value`; text that merely looks like an expansion is marked as meant literally. */
+export function exportLines([name, value]: [string, string]): string[] {
+  const line = `export ${name}=${shellQuote(value)}`;
+  return /[$`]/.test(value) ? ["# shellcheck disable=SC2016 # literal text, not an expansion", line] : [line];
 }
 
 /** Shell words of one program's flags, in table order, values quoted. */

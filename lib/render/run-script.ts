@@ -5,7 +5,7 @@ import type { HostConfig, ServiceConfig } from "../config";
 import { OPTION_SECTIONS, type OptionSection } from "../schema/catalog";
 import { isActive } from "../schema/service-rules";
 import { generatedHeader } from "./header";
-import { exportLine, programFlags, sectionExports } from "./option-values";
+import { exportLines, programFlags, sectionExports } from "./option-values";
 import { shellQuote } from "./shell-quote";
 
 /** Shell variable holding an id looked up on the host, e.g. QMAILDUID, NOFILESGID. */
@@ -16,7 +16,7 @@ export function idVariable(name: string, kind: "UID" | "GID"): string {
 export function renderRunScript(service: ServiceConfig, host: HostConfig): string {
   const lines = ["#!/bin/sh", ...generatedHeader("Run script", service, host), "", "exec 2>&1", ""];
   for (const section of OPTION_SECTIONS) {
-    const body = [...sectionExports(section, service).map(exportLine), ...sectionExtras(section, service)];
+    const body = [...sectionExports(section, service).flatMap(exportLines), ...sectionExtras(section, service)];
     if (body.length > 0) lines.push(`# ${sectionTitle(section, service)}`, ...body, "");
   }
   lines.push(...execChain(service));
@@ -47,9 +47,9 @@ function sectionExtras(section: OptionSection, service: ServiceConfig): string[]
         ["SSL", "1"],
         ["CERTFILE", service.certificateFile],
         ["KEYFILE", service.keyFile ?? service.certificateFile],
-      ].map((pair) => exportLine(pair as [string, string]));
+      ].flatMap((pair) => exportLines(pair as [string, string]));
     case "smtpd":
-      return !service.ssl && service.certificateFile ? [exportLine(["TLS_SERVER_CERT", service.certificateFile])] : [];
+      return !service.ssl && service.certificateFile ? exportLines(["TLS_SERVER_CERT", service.certificateFile]) : [];
     default:
       return [];
   }
