@@ -74,3 +74,8 @@ export function compileWithTcprules(source: Buffer | string): { ok: true; cdb: B
 export function opensslSha512Crypt(password: string, salt: string): string {
   return runOk("openssl", ["passwd", "-6", "-salt", salt, "-stdin"], password + "\n").toString().trim();
 }
+
+/** The host's crypt(3) (libxcrypt) through Python, for what `openssl passwd` cannot express (empty password or salt). */
+export function libxcryptCrypt(password: string, setting: string): string {
+  return runOk("python3", ["-W", "ignore", "-c", "import crypt,sys; print(crypt.crypt(sys.stdin.read(), sys.argv[1]))", setting], password).toString().trim();
+}
