@@ -217,6 +217,8 @@ function friendlyMessage(issue: z.core.$ZodIssue): string {
     const [, expected, received] = typeMatch;
     return received === "undefined" ? `is required (a ${expected})` : `must be a ${expected}, not a ${received}`;
   }
+  // A record key's own message sits one level down.
+  if (issue.code === "invalid_key" && issue.issues.length > 0) return friendlyMessage(issue.issues[0] as z.core.$ZodIssue);
   if (issue.code === "invalid_union" && /^Invalid input$/.test(issue.message)) return "has the wrong type or shape: check the documentation of this field";
   return issue.message;
 }
