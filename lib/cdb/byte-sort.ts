@@ -9,12 +9,21 @@
 
 const SMALL_GROUP = 24;
 
-export function sortByteRanges(bytes: Uint8Array, starts: Uint32Array, lengths: ArrayLike<number>, count: number): Uint32Array {
+/** Working arrays of the sort (each at least `count` long); the caller may reuse them afterwards. */
+export interface SortScratch {
+  words: Uint32Array;
+  spareOrder: Uint32Array;
+  spareWords: Uint32Array;
+}
+
+export function newSortScratch(count: number): SortScratch {
+  return { words: new Uint32Array(count), spareOrder: new Uint32Array(count), spareWords: new Uint32Array(count) };
+}
+
+export function sortByteRanges(bytes: Uint8Array, starts: Uint32Array, lengths: ArrayLike<number>, count: number, scratch: SortScratch = newSortScratch(count)): Uint32Array {
   const order = new Uint32Array(count);
   for (let i = 0; i < count; i++) order[i] = i;
-  const words = new Uint32Array(count);
-  const spareOrder = new Uint32Array(count);
-  const spareWords = new Uint32Array(count);
+  const { words, spareOrder, spareWords } = scratch;
   const bucketCounts = new Uint32Array(256);
 
   const stack: number[] = [0, count, 0];
@@ -118,6 +127,21 @@ function insertionSort(bytes: Uint8Array, starts: Uint32Array, lengths: ArrayLik
     }
     order[j] = current;
   }
+}
+
+/** Byte order of keys a and b (negative, zero, positive). */
+export function compareByteRanges(bytes: Uint8Array, starts: Uint32Array, lengths: ArrayLike<number>, a: number, b: number): number {
+  return compareFrom(bytes, starts, lengths, a, b, 0);
+}
+
+/** Like sortByteRanges, but a list that is already in order (a common case: sorted dumps) costs one sequential pass. */
+export function sortByteRangesUnlessSorted(bytes: Uint8Array, starts: Uint32Array, lengths: ArrayLike<number>, count: number, scratch?: SortScratch): Uint32Array {
+  for (let i = 1; i < count; i++) {
+    if (compareFrom(bytes, starts, lengths, i - 1, i, 0) > 0) return sortByteRanges(bytes, starts, lengths, count, scratch);
+  }
+  const order = new Uint32Array(count);
+  for (let i = 0; i < count; i++) order[i] = i;
+  return order;
 }
 
 export function sameBytes(bytes: Uint8Array, starts: Uint32Array, lengths: ArrayLike<number>, a: number, b: number): boolean {

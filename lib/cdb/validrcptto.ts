@@ -9,7 +9,7 @@
 // Surrounding spaces and tabs are ignored. Keys are lower-cased (ASCII, as
 // qmail-smtpd does), de-duplicated and sorted bytewise, so the same set gives the
 // same bytes whatever the input order. Value: empty accepts, "-" rejects.
-import { sameBytes, sortByteRanges } from "./byte-sort";
+import { newSortScratch, sameBytes, sortByteRangesUnlessSorted, type SortScratch } from "./byte-sort";
 import { CdbBufferWriter, CdbFileWriter } from "./writer";
 
 export const ACCEPT_VALUE = Buffer.alloc(0);
@@ -69,14 +69,33 @@ function lineOf(bytes: Buffer, offset: number): number {
 }
 
 /**
+ * Lower-cases ASCII letters of the whole buffer in place (comments included,
+ * they are skipped anyway) and counts lines and bytes that need a closer look
+ * (blanks other than newline, control characters). One tight loop.
+ */
+function lowerCaseAndCount(bytes: Buffer): { lines: number; oddBytes: number } {
+  let lines = 1;
+  let oddBytes = 0;
+  for (let i = 0, n = bytes.length; i < n; i++) {
+    const b = bytes[i];
+    if (b - 0x41 < 26 && b >= 0x41) bytes[i] = b | 0x20;
+    else if (b <= SPACE || b === 0x7f) {
+      if (b === NEWLINE) lines++;
+      else oddBytes++;
+    }
+  }
+  return { lines, oddBytes };
+}
+
+/**
  * Parses the source, lower-casing keys IN PLACE in `bytes` (the caller hands
  * the buffer over; this avoids a second copy of a large list).
  */
 export function parseValidRcptToInPlace(bytes: Buffer, unit: "line" | "entry" = "line"): ValidRcptToEntries {
-  let capacity = Math.max(1024, Math.ceil(bytes.length / 24));
-  let starts = new Uint32Array(capacity);
-  let lengths = new Uint32Array(capacity);
-  let rejects = new Uint8Array(capacity);
+  const { lines, oddBytes } = lowerCaseAndCount(bytes);
+  const starts = new Uint32Array(lines);
+  const lengths = new Uint32Array(lines);
+  const rejects = new Uint8Array(lines);
   let count = 0;
   const problems: SourceProblem[] = [];
   const problem = (line: number, reason: string) => {
@@ -88,58 +107,42 @@ export function parseValidRcptToInPlace(bytes: Buffer, unit: "line" | "entry" = 
   let position = 0;
   while (position < total) {
     lineNumber++;
+    let end = bytes.indexOf(NEWLINE, position);
+    if (end === -1) end = total;
     let start = position;
-    while (start < total && isBlank(bytes[start])) start++;
-    if (start < total && bytes[start] === HASH) {
-      const lineEnd = bytes.indexOf(NEWLINE, start);
-      position = lineEnd === -1 ? total : lineEnd + 1;
-      continue;
+    position = end + 1;
+    if (oddBytes > 0) {
+      while (start < end && isBlank(bytes[start])) start++;
+      while (end > start && isBlank(bytes[end - 1])) end--;
     }
+    if (start === end || bytes[start] === HASH) continue;
     let reject = 0;
-    if (start < total && bytes[start] === BANG) {
+    if (bytes[start] === BANG) {
       reject = 1;
       start++;
-    }
-    // One pass over the entry: find its end, lower-case ASCII, note '@' and odd bytes.
-    let lastAt = -1;
-    let atCount = 0;
-    let innerBlank = -1;
-    let control = -1;
-    let end = start;
-    let lastNonBlank = start;
-    for (; end < total; end++) {
-      const b = bytes[end];
-      if (b === NEWLINE) break;
-      if (b >= 0x41 && b <= 0x5a) bytes[end] = b + 32;
-      else if (b === AT) {
-        atCount++;
-        lastAt = end;
-      } else if (isBlank(b)) {
-        if (innerBlank < 0) innerBlank = end;
+      if (start === end) {
+        problem(lineNumber, "'!' with no address after it");
         continue;
-      } else if (b < SPACE || b === 0x7f) {
-        if (control < 0) control = end;
       }
-      lastNonBlank = end + 1;
     }
-    position = end + 1;
-    end = lastNonBlank;
-    if (start === end) {
-      if (reject) problem(lineNumber, "'!' with no address after it");
-      continue;
+    const lastAt = bytes.lastIndexOf(AT, end - 1);
+    const firstAt = lastAt < start ? -1 : bytes.indexOf(AT, start);
+    let oddByte = -1;
+    if (oddBytes > 0) {
+      for (let i = start; i < end; i++) {
+        const b = bytes[i];
+        if (b <= SPACE || b === 0x7f) {
+          oddByte = b;
+          break;
+        }
+      }
     }
-    if (innerBlank >= 0 && innerBlank < end) problem(lineNumber, `${shown(bytes, start, end)} contains whitespace; one address per line`);
-    else if (control >= 0) problem(lineNumber, `${shown(bytes, start, end)} contains a control character`);
-    else if (atCount === 0) problem(lineNumber, `${shown(bytes, start, end)} has no '@' (expected local@domain, prefix-default@domain or @domain)`);
-    else if (atCount > 1) problem(lineNumber, `${shown(bytes, start, end)} has more than one '@'`);
+    if (oddByte === SPACE || oddByte === TAB) problem(lineNumber, `${shown(bytes, start, end)} contains whitespace; one address per line`);
+    else if (oddByte >= 0) problem(lineNumber, `${shown(bytes, start, end)} contains a control character`);
+    else if (firstAt < 0) problem(lineNumber, `${shown(bytes, start, end)} has no '@' (expected local@domain, prefix-default@domain or @domain)`);
+    else if (firstAt !== lastAt) problem(lineNumber, `${shown(bytes, start, end)} has more than one '@'`);
     else if (lastAt === end - 1) problem(lineNumber, `${shown(bytes, start, end)} has an empty domain`);
     else {
-      if (count === capacity) {
-        capacity *= 2;
-        starts = grow(starts, capacity);
-        lengths = grow(lengths, capacity);
-        rejects = grow(rejects, capacity);
-      }
       starts[count] = start;
       lengths[count] = end - start;
       rejects[count] = reject;
@@ -150,16 +153,10 @@ export function parseValidRcptToInPlace(bytes: Buffer, unit: "line" | "entry" = 
   return { bytes, starts, lengths, rejects, count };
 }
 
-function grow<T extends Uint32Array | Uint8Array>(array: T, capacity: number): T {
-  const bigger = new (array.constructor as new (n: number) => T)(capacity);
-  bigger.set(array);
-  return bigger;
-}
-
 /** Sorted, de-duplicated entry indices; the same address both accepted and rejected is an error. */
-export function orderValidRcptTo(entries: ValidRcptToEntries, unit: "line" | "entry" = "line"): Uint32Array {
+export function orderValidRcptTo(entries: ValidRcptToEntries, unit: "line" | "entry" = "line", scratch?: SortScratch): Uint32Array {
   const { bytes, starts, lengths, rejects, count } = entries;
-  const sorted = sortByteRanges(bytes, starts, lengths, count);
+  const sorted = sortByteRangesUnlessSorted(bytes, starts, lengths, count, scratch);
   // De-duplicate in place: sorted[0..kept) are the unique keys.
   let kept = 0;
   const problems: SourceProblem[] = [];
@@ -223,8 +220,14 @@ export function buildValidRcptTo(source: string | Uint8Array | readonly string[]
  */
 export function writeValidRcptToFile(source: Buffer, targetPath: string): number {
   const entries = parseValidRcptToInPlace(source, "line");
-  const order = orderValidRcptTo(entries, "line");
-  const writer = new CdbFileWriter(targetPath, { expectedRecords: order.length });
+  // The sort's working arrays become the writer's index: a million entries
+  // then need 12 MB less at the peak.
+  const scratch = newSortScratch(entries.count);
+  const order = orderValidRcptTo(entries, "line", scratch);
+  const writer = new CdbFileWriter(targetPath, {
+    expectedRecords: order.length,
+    indexArrays: { hashes: scratch.words, positions: scratch.spareWords, grouped: scratch.spareOrder },
+  });
   addOrdered(entries, order, writer);
   writer.commit();
   return order.length;

@@ -3,6 +3,7 @@
 // order. Layout: a 2048-byte header of 256 (position, slots) pairs, the records
 // (klen, dlen, key, data), then 256 open-addressing hash tables.
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { CDB_HASH_START, cdbHash } from "./hash";
 
@@ -13,6 +14,7 @@ export const CDB_MAX_BYTES = 0xffff_ffff;
 export type CdbBytes = Uint8Array | string;
 
 const FLUSH_BYTES = 1 << 20;
+const LITTLE_ENDIAN = os.endianness() === "LE";
 
 function writeUint32LE(buf: Uint8Array, at: number, value: number): void {
   buf[at] = value & 255;
@@ -53,9 +55,11 @@ class CdbEncoder {
     private readonly emitKeepsChunk: boolean,
     private readonly limitBytes: number,
     expectedRecords: number,
+    private readonly indexArrays?: CdbIndexArrays,
   ) {
-    this.hashes = new Uint32Array(Math.max(expectedRecords, 16));
-    this.positions = new Uint32Array(Math.max(expectedRecords, 16));
+    const capacity = Math.max(expectedRecords, 16);
+    this.hashes = indexArrays && indexArrays.hashes.length >= capacity ? indexArrays.hashes : new Uint32Array(capacity);
+    this.positions = indexArrays && indexArrays.positions.length >= capacity ? indexArrays.positions : new Uint32Array(capacity);
   }
 
   get recordCount(): number {
@@ -127,7 +131,7 @@ class CdbEncoder {
     const bucketStart = new Uint32Array(257);
     for (let b = 0; b < 256; b++) bucketStart[b + 1] = bucketStart[b] + bucketCounts[b];
     const fill = bucketStart.slice(0, 256);
-    const grouped = new Uint32Array(n);
+    const grouped = this.indexArrays?.grouped && this.indexArrays.grouped.length >= n ? this.indexArrays.grouped : new Uint32Array(n);
     for (let i = 0; i < n; i++) grouped[fill[hashes[i] & 255]++] = i;
 
     const header = Buffer.alloc(CDB_HEADER_BYTES);
@@ -135,6 +139,8 @@ class CdbEncoder {
     for (let b = 0; b < 256; b++) largest = Math.max(largest, bucketCounts[b]);
     // Slot contents as record numbers + 1 (0 = free).
     const slotRecords = new Uint32Array(largest * 2);
+    // When emit is done with a chunk on return, one table buffer serves all 256 tables.
+    const sharedPairs = this.emitKeepsChunk ? undefined : new Uint32Array(largest * 4);
     let tablePosition = this.position;
     for (let b = 0; b < 256; b++) {
       const slots = bucketCounts[b] * 2;
@@ -148,13 +154,16 @@ class CdbEncoder {
         while (slotRecords[where] !== 0) if (++where === slots) where = 0;
         slotRecords[where] = record + 1;
       }
-      const table = Buffer.alloc(slots * 8);
+      // (hash, position) pairs, little-endian 32-bit as the format wants.
+      const pairs = sharedPairs ? sharedPairs.fill(0, 0, slots * 2) : new Uint32Array(slots * 2);
       for (let s = 0; s < slots; s++) {
         const record = slotRecords[s];
         if (record === 0) continue;
-        writeUint32LE(table, s * 8, hashes[record - 1]);
-        writeUint32LE(table, s * 8 + 4, positions[record - 1]);
+        pairs[s * 2] = hashes[record - 1];
+        pairs[s * 2 + 1] = positions[record - 1];
       }
+      const table = Buffer.from(pairs.buffer, 0, slots * 8);
+      if (!LITTLE_ENDIAN) table.swap32();
       this.emit(table);
       tablePosition += slots * 8;
     }
@@ -180,11 +189,20 @@ class CdbEncoder {
   }
 }
 
+/** Caller-owned arrays the writer may use for its index instead of allocating (reuse of big scratch arrays). */
+export interface CdbIndexArrays {
+  hashes: Uint32Array;
+  positions: Uint32Array;
+  grouped?: Uint32Array;
+}
+
 export interface CdbWriterOptions {
   /** Size limit in bytes; defaults to the format limit. Lower it only to test the limit. */
   limitBytes?: number;
   /** Number of records expected, to size the index once (a hint, not a limit). */
   expectedRecords?: number;
+  /** Arrays to hold the index; their contents are overwritten. */
+  indexArrays?: CdbIndexArrays;
 }
 
 /** Builds a cdb in memory. */
@@ -193,7 +211,7 @@ export class CdbBufferWriter {
   private readonly encoder: CdbEncoder;
 
   constructor(options: CdbWriterOptions = {}) {
-    this.encoder = new CdbEncoder((chunk) => this.chunks.push(chunk), true, options.limitBytes ?? CDB_MAX_BYTES, options.expectedRecords ?? 1024);
+    this.encoder = new CdbEncoder((chunk) => this.chunks.push(chunk), true, options.limitBytes ?? CDB_MAX_BYTES, options.expectedRecords ?? 1024, options.indexArrays);
   }
 
   get recordCount(): number {
@@ -237,7 +255,7 @@ export class CdbFileWriter {
     this.encoder = new CdbEncoder((chunk) => {
       fs.writeSync(this.fd, chunk, 0, chunk.length, this.offset);
       this.offset += chunk.length;
-    }, false, options.limitBytes ?? CDB_MAX_BYTES, options.expectedRecords ?? 1024);
+    }, false, options.limitBytes ?? CDB_MAX_BYTES, options.expectedRecords ?? 1024, options.indexArrays);
   }
 
   get recordCount(): number {
