@@ -2,7 +2,7 @@
 // qmail-smtpd starts. Present means enabled.
 import { z } from "zod";
 import { option } from "./descriptor";
-import { integer, nonEmptyText, programPath } from "./primitives";
+import { integer, nonEmptyText, programPath, scriptText } from "./primitives";
 
 const dnsZone = (what: string) =>
   nonEmptyText(what).regex(/^[A-Za-z0-9._:-]+$/, { message: `${what} must be a DNS zone such as zen.spamhaus.org` });
@@ -20,6 +20,13 @@ export const rblsmtpdOptions = {
     doc: "The rblsmtpd program. Default: rblsmtpd from PATH.",
     becomes: { script: "the program name in the exec chain" },
     sample: "/usr/local/bin/rblsmtpd",
+    sampleContext: { rblsmtpd: { blockLists: ["zen.spamhaus.org"] } },
+  }),
+  override: option({
+    schema: scriptText("rblsmtpd.override").optional(),
+    doc: "RBLSMTPD: empty skips the lists for every client, text starting with '-' refuses everyone permanently with it, other text temporarily. Usually set per address in tcprules instead. Default: unset (check the lists).",
+    becomes: { env: "RBLSMTPD" },
+    sample: "",
     sampleContext: { rblsmtpd: { blockLists: ["zen.spamhaus.org"] } },
   }),
   // rblsmtpd acts on its options in order: settings first, then allow lists, then block lists.
