@@ -8,6 +8,7 @@ import { fleetSchema, type RawFleet, type RawHost } from "./schema/fleet";
 import { formatPath, type PathKey } from "./schema/issue-path";
 import { deepMerge, setsPath } from "./schema/merge";
 import type { SecretString } from "./schema/secret";
+import { keyWithoutComment } from "./schema/ssh";
 import { resolveService, serviceSchema, type ServiceConfig } from "./schema/service";
 import { serviceErrors, serviceWarnings, type ServiceFinding } from "./schema/service-rules";
 
@@ -84,7 +85,7 @@ export function parseFleetConfig(raw: Record<string, unknown>): ParseResult {
   const config: FleetConfig = {
     ssh,
     ...defined({ sshPrivateKey, saltSecret, authUsers, validRcptTo, tcpRules, sslKey, sslCertificate, rollout }),
-    hosts: hosts as HostConfig[],
+    hosts,
   };
   return { ok: true, config, warnings: warnings.list() };
 }
@@ -92,10 +93,10 @@ export function parseFleetConfig(raw: Record<string, unknown>): ParseResult {
 /** Where a merged service came from, so a finding can name the entry that set the field. */
 interface ServiceOrigin {
   fleet?: { index: number; entry: Record<string, unknown> };
-  host?: { index: number; entry: Record<string, unknown> };
+  host?: { hostIndex: number; index: number; entry: Record<string, unknown> };
 }
 
-function resolveHost(fleet: RawFleet, host: RawHost, hostIndex: number, errors: IssueList, warnings: IssueList): HostConfig | undefined {
+function resolveHost(fleet: RawFleet, host: RawHost, hostIndex: number, errors: IssueList, warnings: IssueList): HostConfig {
   const hostPath: PathKey[] = ["hosts", hostIndex];
   duplicateNames(host.services, [...hostPath, "services"], "service", errors);
   if (!host.ssh.hostKey && !host.ssh.knownHostsFile)
@@ -129,7 +130,7 @@ function resolveHost(fleet: RawFleet, host: RawHost, hostIndex: number, errors: 
       port: host.ssh.port ?? fleet.ssh.port,
       user: host.ssh.user ?? fleet.ssh.user,
       sudo: host.ssh.sudo ?? fleet.ssh.sudo,
-      ...defined({ hostKey: host.ssh.hostKey?.trim(), knownHostsFile: host.ssh.knownHostsFile }),
+      ...defined({ hostKey: host.ssh.hostKey && keyWithoutComment(host.ssh.hostKey), knownHostsFile: host.ssh.knownHostsFile }),
     },
     qmailDir: host.qmailDir,
     serviceDir: host.serviceDir,
@@ -153,11 +154,11 @@ function* mergeServiceEntries(
       continue;
     }
     const hostEntry = hostEntries[hostEntryIndex];
-    origin.host = { index: hostEntryIndex, entry: { ...hostEntry, hostIndex } };
+    origin.host = { hostIndex, index: hostEntryIndex, entry: hostEntry };
     yield { merged: deepMerge(entry, hostEntry), origin };
   }
   for (const [index, entry] of hostEntries.entries()) {
-    if (!fleetNames.has(entry.name)) yield { merged: entry, origin: { host: { index, entry: { ...entry, hostIndex } } } };
+    if (!fleetNames.has(entry.name)) yield { merged: entry, origin: { host: { hostIndex, index, entry } } };
   }
 }
 
@@ -168,7 +169,7 @@ function applyPreset(service: Record<string, unknown>): Record<string, unknown> 
 
 /** The path of the entry that set the field: the host's override, else the fleet entry, else the most specific one. */
 function blamePath(origin: ServiceOrigin, path: PathKey[]): string {
-  const hostBase = (o: NonNullable<ServiceOrigin["host"]>): PathKey[] => ["hosts", o.entry.hostIndex as number, "services", o.index];
+  const hostBase = (o: NonNullable<ServiceOrigin["host"]>): PathKey[] => ["hosts", o.hostIndex, "services", o.index];
   if (origin.host && setsPath(origin.host.entry, path)) return formatPath([...hostBase(origin.host), ...path]);
   if (origin.fleet && setsPath(origin.fleet.entry, path)) return formatPath(["services", origin.fleet.index, ...path]);
   const base = origin.host ? hostBase(origin.host) : ["services", origin.fleet!.index];

@@ -43,11 +43,13 @@ function sectionExtras(section: OptionSection, service: ServiceConfig): string[]
     case "listener":
       // sslserver reads its certificate and key from the environment; SSL=1 tells qmail-smtpd.
       if (!service.ssl || !service.certificateFile) return [];
-      return [
-        ["SSL", "1"],
-        ["CERTFILE", service.certificateFile],
-        ["KEYFILE", service.keyFile ?? service.certificateFile],
-      ].flatMap((pair) => exportLines(pair as [string, string]));
+      return (
+        [
+          ["SSL", "1"],
+          ["CERTFILE", service.certificateFile],
+          ["KEYFILE", service.keyFile ?? service.certificateFile],
+        ] satisfies Array<[string, string]>
+      ).flatMap(exportLines);
     case "smtpd":
       return !service.ssl && service.certificateFile ? exportLines(["TLS_SERVER_CERT", service.certificateFile]) : [];
     default:

@@ -23,6 +23,11 @@ export function isPublicKeyLine(line: string): boolean {
   return bytes.subarray(4, 4 + nameLength).toString("latin1") === type;
 }
 
+/** `TYPE BASE64` without the comment: the form plans carry and SSH clients compare. */
+export function keyWithoutComment(line: string): string {
+  return line.trim().split(/\s+/).slice(0, 2).join(" ");
+}
+
 export const publicKeyLine = (what: string) =>
   nonEmptyText(what).refine(isPublicKeyLine, {
     message: `${what} must be a public key line such as "ssh-ed25519 AAAA..." (copy it from the host's /etc/ssh/ssh_host_ed25519_key.pub or ssh-keyscan)`,

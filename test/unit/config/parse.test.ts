@@ -68,6 +68,11 @@ describe("parseFleetConfig: shape and defaults", () => {
     });
   });
 
+  it("pins the key without its comment", () => {
+    const { config } = mustParse({ hosts: [host({ ssh: { hostKey: `  ${HOST_KEY}   root@mx1 ` } })] });
+    expect(config.hosts[0].ssh.hostKey).toBe(HOST_KEY);
+  });
+
   it("a host key can come from knownHostsFile instead", () => {
     const { config } = mustParse({ hosts: [host({ ssh: { knownHostsFile: "/etc/ssh/ssh_known_hosts" } })] });
     expect(config.hosts[0].ssh.knownHostsFile).toBe("/etc/ssh/ssh_known_hosts");
