@@ -24,7 +24,7 @@ export const limitsOptions = {
   }),
   dieMessage: option({
     schema: nonEmptyText("limits.dieMessage").optional(),
-    doc: "SMTP answer when any limit refuses a client (DIEMSG), e.g. \"421 Service temporarily unavailable\". Default: the patch's.",
+    doc: "SMTP answer when any limit refuses a client (DIEMSG), e.g. \"421 Service temporarily unavailable\"; written as is ($LOCAL is not expanded). Default: the patch's.",
     becomes: { env: "DIEMSG" },
     sample: "421 Service temporarily unavailable",
   }),
