@@ -3,11 +3,17 @@
 // starts fast (no Pulumi SDK, no zod).
 import * as fs from "node:fs";
 import type { Command } from "../main";
-import { AuthSourceError, buildAuthCdb, parseAuthSource } from "../../lib/cdb/auth";
-import { summarizeCdb, type CdbKind } from "../../lib/cdb/summary";
-import { buildTcpRules, TcpRulesSourceError } from "../../lib/cdb/tcprules";
-import { ValidRcptToSourceError, writeValidRcptToFile } from "../../lib/cdb/validrcptto";
-import { CdbTooLargeError, writeFileAtomically } from "../../lib/cdb/writer";
+import type { CdbKind } from "../../lib/cdb/summary";
+
+// Each kind loads only the modules it needs (auth pulls in node:crypto): a
+// validrcptto build of a million addresses should not pay for the others.
+const load = {
+  auth: () => import("../../lib/cdb/auth"),
+  summary: () => import("../../lib/cdb/summary"),
+  tcprules: () => import("../../lib/cdb/tcprules"),
+  validrcptto: () => import("../../lib/cdb/validrcptto"),
+  writer: () => import("../../lib/cdb/writer"),
+};
 
 const SALT_SECRET_VARIABLE = "QMAIL_FLEET_SALT_SECRET";
 
@@ -110,27 +116,30 @@ function previousBuild(output: string): Buffer | undefined {
   }
 }
 
-function build(kind: CdbKind, input: string, output: string, diff: boolean): string {
+async function build(kind: CdbKind, input: string, output: string, diff: boolean): Promise<string> {
   const previous = diff ? previousBuild(output) : undefined;
   const fileName = output.split("/").pop()!;
   if (kind === "validrcptto") {
-    const count = writeValidRcptToFile(readInput(input), output);
+    const count = (await load.validrcptto()).writeValidRcptToFile(readInput(input), output);
     if (!diff) return `${fileName}: ${count.toLocaleString("en-US")} address${count === 1 ? "" : "es"}`;
-    return summarizeCdb(kind, fs.readFileSync(output), previous, fileName).line;
+    return (await load.summary()).summarizeCdb(kind, fs.readFileSync(output), previous, fileName).line;
   }
   let bytes: Buffer;
   if (kind === "tcprules") {
-    bytes = buildTcpRules(readInput(input));
-    writeFileAtomically(output, bytes);
+    bytes = (await load.tcprules()).buildTcpRules(readInput(input));
+    (await load.writer()).writeFileAtomically(output, bytes);
   } else {
-    const { users, lineOf } = parseAuthSource(readInput(input).toString("utf8"));
-    bytes = buildAuthCdb(users, { saltSecret: process.env[SALT_SECRET_VARIABLE] }, lineOf);
-    writeFileAtomically(output, bytes, 0o600);
+    const auth = await load.auth();
+    const { users, lineOf } = auth.parseAuthSource(readInput(input).toString("utf8"));
+    bytes = auth.buildAuthCdb(users, { saltSecret: process.env[SALT_SECRET_VARIABLE] }, lineOf);
+    (await load.writer()).writeFileAtomically(output, bytes, 0o600);
   }
-  return summarizeCdb(kind, bytes, diff ? previous : undefined, fileName).line.replace(/ \(new\)$/, diff ? " (new)" : "");
+  const line = (await load.summary()).summarizeCdb(kind, bytes, previous, fileName).line;
+  return diff ? line : line.replace(/ \(new\)$/, "");
 }
 
-const KNOWN_ERRORS = [ValidRcptToSourceError, TcpRulesSourceError, AuthSourceError, CdbTooLargeError];
+// Errors about the input, reported as they are; anything else is a bug.
+const INPUT_ERRORS = new Set(["ValidRcptToSourceError", "TcpRulesSourceError", "AuthSourceError", "CdbTooLargeError"]);
 
 export const cdbCommand: Command = {
   summary: "build validrcptto.cdb, tcprules cdb or auth.cdb (byte-identical to the Debian tools)",
@@ -159,10 +168,10 @@ export const cdbCommand: Command = {
       return 1;
     }
     try {
-      process.stdout.write(build(cdbKind, parsed.input, parsed.output, parsed.diff) + "\n");
+      process.stdout.write((await build(cdbKind, parsed.input, parsed.output, parsed.diff)) + "\n");
       return 0;
     } catch (err) {
-      const known = KNOWN_ERRORS.some((type) => err instanceof type) || (err as NodeJS.ErrnoException).code !== undefined;
+      const known = (err instanceof Error && INPUT_ERRORS.has(err.name)) || (err as NodeJS.ErrnoException).code !== undefined;
       const message = err instanceof Error ? err.message : String(err);
       process.stderr.write(`qmail-fleet cdb ${cdbKind}: ${known ? message : `internal error: ${message}`}\n`);
       return 1;

@@ -3,44 +3,61 @@
 // objects or strings: a million keys sort in a fraction of a second.
 //
 // MSD radix sort on 4-byte words: for a group of keys sharing `depth` leading
-// bytes, read bytes depth..depth+3 of each key once into a sequential array
-// (one random memory access per key instead of one per compared byte), LSD
-// radix-sort the group on that word, then recurse into runs of equal words.
+// bytes, read bytes depth..depth+3 of each key once into a sequential array,
+// LSD radix-sort the group on that word, then go on with runs of equal words.
+// The (start, length, tag) arrays themselves are permuted, so the only random
+// memory access per key and level is the read of its 4 bytes.
 
 const SMALL_GROUP = 24;
 
 /** Working arrays of the sort (each at least `count` long); the caller may reuse them afterwards. */
 export interface SortScratch {
   words: Uint32Array;
-  spareOrder: Uint32Array;
   spareWords: Uint32Array;
+  spareStarts: Uint32Array;
+  spareLengths: Uint32Array;
+  spareTags: Uint8Array;
 }
 
 export function newSortScratch(count: number): SortScratch {
-  return { words: new Uint32Array(count), spareOrder: new Uint32Array(count), spareWords: new Uint32Array(count) };
+  return {
+    words: new Uint32Array(count),
+    spareWords: new Uint32Array(count),
+    spareStarts: new Uint32Array(count),
+    spareLengths: new Uint32Array(count),
+    spareTags: new Uint8Array(count),
+  };
 }
 
-export function sortByteRanges(bytes: Uint8Array, starts: Uint32Array, lengths: ArrayLike<number>, count: number, scratch: SortScratch = newSortScratch(count)): Uint32Array {
-  const order = new Uint32Array(count);
-  for (let i = 0; i < count; i++) order[i] = i;
-  const { words, spareOrder, spareWords } = scratch;
+/** Keys as ranges of `bytes`; `tags` is one byte of payload per key that travels with it. */
+export interface ByteRanges {
+  bytes: Uint8Array;
+  starts: Uint32Array;
+  lengths: Uint32Array;
+  tags: Uint8Array;
+  count: number;
+}
+
+/** Sorts the ranges in place (starts, lengths and tags are permuted together). */
+export function sortByteRanges(ranges: ByteRanges, scratch: SortScratch = newSortScratch(ranges.count)): void {
+  const { bytes, starts, lengths } = ranges;
+  const { words } = scratch;
   const bucketCounts = new Uint32Array(256);
 
-  const stack: number[] = [0, count, 0];
+  const stack: number[] = [0, ranges.count, 0];
   while (stack.length > 0) {
     const depth = stack.pop()!;
     const hi = stack.pop()!;
     const lo = stack.pop()!;
     if (hi - lo < SMALL_GROUP) {
-      insertionSort(bytes, starts, lengths, order, lo, hi, depth);
+      insertionSort(ranges, lo, hi, depth);
       continue;
     }
-    // Keys that end inside this word get a word with zero padding; they are told
-    // apart from keys holding real zero bytes by their length below.
+    // Keys that end inside this word get zero padding; they are told apart
+    // from keys holding real zero bytes by their length below.
     for (let i = lo; i < hi; i++) {
-      const index = order[i];
-      const remaining = lengths[index] - depth;
-      const at = starts[index] + depth;
+      const remaining = lengths[i] - depth;
+      const at = starts[i] + depth;
       let word: number;
       if (remaining >= 4) word = ((bytes[at] << 24) | (bytes[at + 1] << 16) | (bytes[at + 2] << 8) | bytes[at + 3]) >>> 0;
       else {
@@ -49,26 +66,28 @@ export function sortByteRanges(bytes: Uint8Array, starts: Uint32Array, lengths: 
       }
       words[i] = word;
     }
-    radixSortByWord(order, words, spareOrder, spareWords, bucketCounts, lo, hi);
+    radixSortByWord(ranges, scratch, bucketCounts, lo, hi);
 
-    // Runs of equal words: keys still going on past this word recurse 4 bytes deeper;
-    // keys that ended are ordered by length (shorter first) and then equal.
+    // Runs of equal words: keys going on past this word continue 4 bytes deeper;
+    // keys that ended are ordered by length (shorter first) and are then equal.
     let runStart = lo;
     while (runStart < hi) {
+      const word = words[runStart];
       let runEnd = runStart + 1;
-      while (runEnd < hi && words[runEnd] === words[runStart]) runEnd++;
+      while (runEnd < hi && words[runEnd] === word) runEnd++;
       if (runEnd - runStart > 1) {
-        const longerStart = partitionByRemaining(lengths, order, spareOrder, runStart, runEnd, depth);
+        const longerStart = partitionByRemaining(ranges, scratch, runStart, runEnd, depth);
         if (runEnd - longerStart > 1) stack.push(longerStart, runEnd, depth + 4);
       }
       runStart = runEnd;
     }
   }
-  return order;
 }
 
-/** Stable LSD radix sort of order[lo..hi) by words[lo..hi), 8 bits at a time; passes where all words agree are skipped. */
-function radixSortByWord(order: Uint32Array, words: Uint32Array, spareOrder: Uint32Array, spareWords: Uint32Array, counts: Uint32Array, lo: number, hi: number): void {
+/** Stable LSD radix sort of [lo, hi) by words, 8 bits at a time; passes where all words agree are skipped. */
+function radixSortByWord(ranges: ByteRanges, scratch: SortScratch, counts: Uint32Array, lo: number, hi: number): void {
+  const { starts, lengths, tags } = ranges;
+  const { words, spareWords, spareStarts, spareLengths, spareTags } = scratch;
   const size = hi - lo;
   for (let shift = 0; shift < 32; shift += 8) {
     counts.fill(0);
@@ -84,32 +103,41 @@ function radixSortByWord(order: Uint32Array, words: Uint32Array, spareOrder: Uin
       const w = words[i];
       const at = counts[(w >>> shift) & 255]++;
       spareWords[at] = w;
-      spareOrder[at] = order[i];
+      spareStarts[at] = starts[i];
+      spareLengths[at] = lengths[i];
+      spareTags[at] = tags[i];
     }
     words.set(spareWords.subarray(lo, hi), lo);
-    order.set(spareOrder.subarray(lo, hi), lo);
+    starts.set(spareStarts.subarray(lo, hi), lo);
+    lengths.set(spareLengths.subarray(lo, hi), lo);
+    tags.set(spareTags.subarray(lo, hi), lo);
   }
 }
 
 /** Within a run of equal words: keys ending inside the word first, by length (stable); returns where the longer keys start. */
-function partitionByRemaining(lengths: ArrayLike<number>, order: Uint32Array, spareOrder: Uint32Array, lo: number, hi: number, depth: number): number {
+function partitionByRemaining(ranges: ByteRanges, scratch: SortScratch, lo: number, hi: number, depth: number): number {
+  const { starts, lengths, tags } = ranges;
   const counts = [0, 0, 0, 0, 0];
-  for (let i = lo; i < hi; i++) counts[Math.min(lengths[order[i]] - depth, 4)]++;
+  for (let i = lo; i < hi; i++) counts[Math.min(lengths[i] - depth, 4)]++;
   if (counts[4] === hi - lo) return lo;
   const next = [lo, 0, 0, 0, 0];
   for (let r = 1; r < 5; r++) next[r] = next[r - 1] + counts[r - 1];
   const longerStart = next[4];
-  for (let i = lo; i < hi; i++) spareOrder[next[Math.min(lengths[order[i]] - depth, 4)]++] = order[i];
-  order.set(spareOrder.subarray(lo, hi), lo);
+  const { spareStarts, spareLengths, spareTags } = scratch;
+  for (let i = lo; i < hi; i++) {
+    const at = next[Math.min(lengths[i] - depth, 4)]++;
+    spareStarts[at] = starts[i];
+    spareLengths[at] = lengths[i];
+    spareTags[at] = tags[i];
+  }
+  starts.set(spareStarts.subarray(lo, hi), lo);
+  lengths.set(spareLengths.subarray(lo, hi), lo);
+  tags.set(spareTags.subarray(lo, hi), lo);
   return longerStart;
 }
 
-function compareFrom(bytes: Uint8Array, starts: Uint32Array, lengths: ArrayLike<number>, a: number, b: number, depth: number): number {
-  const lengthA = lengths[a];
-  const lengthB = lengths[b];
+function compareFrom(bytes: Uint8Array, startA: number, lengthA: number, startB: number, lengthB: number, depth: number): number {
   const shorter = lengthA < lengthB ? lengthA : lengthB;
-  const startA = starts[a];
-  const startB = starts[b];
   for (let d = depth; d < shorter; d++) {
     const diff = bytes[startA + d] - bytes[startB + d];
     if (diff !== 0) return diff;
@@ -117,33 +145,36 @@ function compareFrom(bytes: Uint8Array, starts: Uint32Array, lengths: ArrayLike<
   return lengthA - lengthB;
 }
 
-function insertionSort(bytes: Uint8Array, starts: Uint32Array, lengths: ArrayLike<number>, order: Uint32Array, lo: number, hi: number, depth: number): void {
+function insertionSort(ranges: ByteRanges, lo: number, hi: number, depth: number): void {
+  const { bytes, starts, lengths, tags } = ranges;
   for (let i = lo + 1; i < hi; i++) {
-    const current = order[i];
+    const start = starts[i];
+    const length = lengths[i];
+    const tag = tags[i];
     let j = i;
-    while (j > lo && compareFrom(bytes, starts, lengths, order[j - 1], current, depth) > 0) {
-      order[j] = order[j - 1];
+    while (j > lo && compareFrom(bytes, starts[j - 1], lengths[j - 1], start, length, depth) > 0) {
+      starts[j] = starts[j - 1];
+      lengths[j] = lengths[j - 1];
+      tags[j] = tags[j - 1];
       j--;
     }
-    order[j] = current;
+    starts[j] = start;
+    lengths[j] = length;
+    tags[j] = tag;
   }
 }
 
-/** Byte order of keys a and b (negative, zero, positive). */
-export function compareByteRanges(bytes: Uint8Array, starts: Uint32Array, lengths: ArrayLike<number>, a: number, b: number): number {
-  return compareFrom(bytes, starts, lengths, a, b, 0);
+/** Byte order of keys i and j (negative, zero, positive). */
+export function compareAt(ranges: ByteRanges, i: number, j: number): number {
+  return compareFrom(ranges.bytes, ranges.starts[i], ranges.lengths[i], ranges.starts[j], ranges.lengths[j], 0);
 }
 
-/** Like sortByteRanges, but a list that is already in order (a common case: sorted dumps) costs one sequential pass. */
-export function sortByteRangesUnlessSorted(bytes: Uint8Array, starts: Uint32Array, lengths: ArrayLike<number>, count: number, scratch?: SortScratch): Uint32Array {
-  for (let i = 1; i < count; i++) {
-    if (compareFrom(bytes, starts, lengths, i - 1, i, 0) > 0) return sortByteRanges(bytes, starts, lengths, count, scratch);
+/** Like sortByteRanges, but a list already in order (sorted dumps are common) costs one sequential pass. */
+export function sortByteRangesUnlessSorted(ranges: ByteRanges, scratch?: SortScratch): void {
+  for (let i = 1; i < ranges.count; i++) {
+    if (compareAt(ranges, i - 1, i) > 0) {
+      sortByteRanges(ranges, scratch);
+      return;
+    }
   }
-  const order = new Uint32Array(count);
-  for (let i = 0; i < count; i++) order[i] = i;
-  return order;
-}
-
-export function sameBytes(bytes: Uint8Array, starts: Uint32Array, lengths: ArrayLike<number>, a: number, b: number): boolean {
-  return lengths[a] === lengths[b] && compareFrom(bytes, starts, lengths, a, b, 0) === 0;
 }

@@ -9,7 +9,7 @@
 // Surrounding spaces and tabs are ignored. Keys are lower-cased (ASCII, as
 // qmail-smtpd does), de-duplicated and sorted bytewise, so the same set gives the
 // same bytes whatever the input order. Value: empty accepts, "-" rejects.
-import { newSortScratch, sameBytes, sortByteRangesUnlessSorted, type SortScratch } from "./byte-sort";
+import { compareAt, newSortScratch, sortByteRangesUnlessSorted, type SortScratch } from "./byte-sort";
 import { CdbBufferWriter, CdbFileWriter } from "./writer";
 
 export const ACCEPT_VALUE = Buffer.alloc(0);
@@ -153,44 +153,45 @@ export function parseValidRcptToInPlace(bytes: Buffer, unit: "line" | "entry" = 
   return { bytes, starts, lengths, rejects, count };
 }
 
-/** Sorted, de-duplicated entry indices; the same address both accepted and rejected is an error. */
-export function orderValidRcptTo(entries: ValidRcptToEntries, unit: "line" | "entry" = "line", scratch?: SortScratch): Uint32Array {
+/**
+ * Sorts the entries in place and de-duplicates them: entries[0..returned count)
+ * are the unique keys in byte order. The same address both accepted and
+ * rejected is an error.
+ */
+export function orderValidRcptTo(entries: ValidRcptToEntries, unit: "line" | "entry" = "line", scratch?: SortScratch): number {
+  const ranges = { bytes: entries.bytes, starts: entries.starts, lengths: entries.lengths, tags: entries.rejects, count: entries.count };
+  sortByteRangesUnlessSorted(ranges, scratch);
   const { bytes, starts, lengths, rejects, count } = entries;
-  const sorted = sortByteRangesUnlessSorted(bytes, starts, lengths, count, scratch);
-  // De-duplicate in place: sorted[0..kept) are the unique keys.
   let kept = 0;
   const problems: SourceProblem[] = [];
   for (let i = 0; i < count; i++) {
-    const index = sorted[i];
-    if (kept > 0) {
-      const previous = sorted[kept - 1];
-      if (sameBytes(bytes, starts, lengths, previous, index)) {
-        if (rejects[previous] !== rejects[index] && problems.length < MAX_REPORTED_PROBLEMS) {
-          const [first, second] = starts[previous] < starts[index] ? [previous, index] : [index, previous];
-          problems.push({
-            line: lineOf(bytes, starts[second]),
-            reason: `${shown(bytes, starts[index], starts[index] + lengths[index])} is ${rejects[second] ? "rejected" : "accepted"} here but ${rejects[first] ? "rejected" : "accepted"} on ${unit} ${lineOf(bytes, starts[first])}`,
-          });
-        }
-        continue;
+    if (kept > 0 && compareAt(ranges, kept - 1, i) === 0) {
+      const previous = kept - 1;
+      if (rejects[previous] !== rejects[i] && problems.length < MAX_REPORTED_PROBLEMS) {
+        const [first, second] = starts[previous] < starts[i] ? [previous, i] : [i, previous];
+        problems.push({
+          line: lineOf(bytes, starts[second]),
+          reason: `${shown(bytes, starts[i], starts[i] + lengths[i])} is ${rejects[second] ? "rejected" : "accepted"} here but ${rejects[first] ? "rejected" : "accepted"} on ${unit} ${lineOf(bytes, starts[first])}`,
+        });
       }
+      continue;
     }
-    sorted[kept++] = index;
+    starts[kept] = starts[i];
+    lengths[kept] = lengths[i];
+    rejects[kept] = rejects[i];
+    kept++;
   }
   if (problems.length > 0) throw new ValidRcptToSourceError(problems.sort((a, b) => a.line - b.line), unit);
-  return sorted.subarray(0, kept);
+  return kept;
 }
 
 interface RecordSink {
   addRange(source: Uint8Array, keyStart: number, keyLength: number, value: Uint8Array): unknown;
 }
 
-function addOrdered(entries: ValidRcptToEntries, order: Uint32Array, sink: RecordSink): void {
+function addOrdered(entries: ValidRcptToEntries, count: number, sink: RecordSink): void {
   const { bytes, starts, lengths, rejects } = entries;
-  for (let i = 0; i < order.length; i++) {
-    const index = order[i];
-    sink.addRange(bytes, starts[index], lengths[index], rejects[index] ? REJECT_VALUE : ACCEPT_VALUE);
-  }
+  for (let i = 0; i < count; i++) sink.addRange(bytes, starts[i], lengths[i], rejects[i] ? REJECT_VALUE : ACCEPT_VALUE);
 }
 
 function ownedSource(source: string | Uint8Array | readonly string[]): { bytes: Buffer; unit: "line" | "entry" } {
@@ -208,9 +209,9 @@ function ownedSource(source: string | Uint8Array | readonly string[]): { bytes: 
 export function buildValidRcptTo(source: string | Uint8Array | readonly string[]): Buffer {
   const { bytes, unit } = ownedSource(source);
   const entries = parseValidRcptToInPlace(bytes, unit);
-  const order = orderValidRcptTo(entries, unit);
-  const writer = new CdbBufferWriter({ expectedRecords: order.length });
-  addOrdered(entries, order, writer);
+  const count = orderValidRcptTo(entries, unit);
+  const writer = new CdbBufferWriter({ expectedRecords: count });
+  addOrdered(entries, count, writer);
   return writer.toBuffer();
 }
 
@@ -221,16 +222,16 @@ export function buildValidRcptTo(source: string | Uint8Array | readonly string[]
 export function writeValidRcptToFile(source: Buffer, targetPath: string): number {
   const entries = parseValidRcptToInPlace(source, "line");
   // The sort's working arrays become the writer's index: a million entries
-  // then need 12 MB less at the peak.
+  // then need 16 MB less at the peak.
   const scratch = newSortScratch(entries.count);
-  const order = orderValidRcptTo(entries, "line", scratch);
+  const count = orderValidRcptTo(entries, "line", scratch);
   const writer = new CdbFileWriter(targetPath, {
-    expectedRecords: order.length,
-    indexArrays: { hashes: scratch.words, positions: scratch.spareWords, grouped: scratch.spareOrder },
+    expectedRecords: count,
+    indexArrays: { hashes: scratch.words, positions: scratch.spareWords, groupedHashes: scratch.spareStarts, groupedPositions: scratch.spareLengths },
   });
-  addOrdered(entries, order, writer);
+  addOrdered(entries, count, writer);
   writer.commit();
-  return order.length;
+  return count;
 }
 
 /** ASCII lower-casing only, as qmail-smtpd's case_lowerb does. */

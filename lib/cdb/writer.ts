@@ -127,18 +127,24 @@ class CdbEncoder {
     const positions = this.positions;
     const bucketCounts = new Uint32Array(256);
     for (let i = 0; i < n; i++) bucketCounts[hashes[i] & 255]++;
-    // Record numbers grouped by bucket, keeping insertion order inside each bucket.
+    // (hash, position) grouped by bucket, insertion order kept inside each
+    // bucket, so each table is then built from one sequential stretch.
     const bucketStart = new Uint32Array(257);
     for (let b = 0; b < 256; b++) bucketStart[b + 1] = bucketStart[b] + bucketCounts[b];
     const fill = bucketStart.slice(0, 256);
-    const grouped = this.indexArrays?.grouped && this.indexArrays.grouped.length >= n ? this.indexArrays.grouped : new Uint32Array(n);
-    for (let i = 0; i < n; i++) grouped[fill[hashes[i] & 255]++] = i;
+    const spare = this.indexArrays;
+    const groupedHashes = spare?.groupedHashes && spare.groupedHashes.length >= n ? spare.groupedHashes : new Uint32Array(n);
+    const groupedPositions = spare?.groupedPositions && spare.groupedPositions.length >= n ? spare.groupedPositions : new Uint32Array(n);
+    for (let i = 0; i < n; i++) {
+      const h = hashes[i];
+      const at = fill[h & 255]++;
+      groupedHashes[at] = h;
+      groupedPositions[at] = positions[i];
+    }
 
     const header = Buffer.alloc(CDB_HEADER_BYTES);
     let largest = 0;
     for (let b = 0; b < 256; b++) largest = Math.max(largest, bucketCounts[b]);
-    // Slot contents as record numbers + 1 (0 = free).
-    const slotRecords = new Uint32Array(largest * 2);
     // When emit is done with a chunk on return, one table buffer serves all 256 tables.
     const sharedPairs = this.emitKeepsChunk ? undefined : new Uint32Array(largest * 4);
     let tablePosition = this.position;
@@ -147,20 +153,15 @@ class CdbEncoder {
       writeUint32LE(header, b * 8, tablePosition);
       writeUint32LE(header, b * 8 + 4, slots);
       if (slots === 0) continue;
-      slotRecords.fill(0, 0, slots);
-      for (let i = bucketStart[b]; i < bucketStart[b + 1]; i++) {
-        const record = grouped[i];
-        let where = (hashes[record] >>> 8) % slots;
-        while (slotRecords[where] !== 0) if (++where === slots) where = 0;
-        slotRecords[where] = record + 1;
-      }
-      // (hash, position) pairs, little-endian 32-bit as the format wants.
+      // (hash, position) pairs, little-endian 32-bit as the format wants; position 0 marks a free slot
+      // (no record starts at 0, the header is there).
       const pairs = sharedPairs ? sharedPairs.fill(0, 0, slots * 2) : new Uint32Array(slots * 2);
-      for (let s = 0; s < slots; s++) {
-        const record = slotRecords[s];
-        if (record === 0) continue;
-        pairs[s * 2] = hashes[record - 1];
-        pairs[s * 2 + 1] = positions[record - 1];
+      for (let i = bucketStart[b], end = bucketStart[b + 1]; i < end; i++) {
+        const h = groupedHashes[i];
+        let where = (h >>> 8) % slots;
+        while (pairs[where * 2 + 1] !== 0) if (++where === slots) where = 0;
+        pairs[where * 2] = h;
+        pairs[where * 2 + 1] = groupedPositions[i];
       }
       const table = Buffer.from(pairs.buffer, 0, slots * 8);
       if (!LITTLE_ENDIAN) table.swap32();
@@ -193,7 +194,8 @@ class CdbEncoder {
 export interface CdbIndexArrays {
   hashes: Uint32Array;
   positions: Uint32Array;
-  grouped?: Uint32Array;
+  groupedHashes?: Uint32Array;
+  groupedPositions?: Uint32Array;
 }
 
 export interface CdbWriterOptions {
