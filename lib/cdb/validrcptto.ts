@@ -71,19 +71,42 @@ function lineOf(bytes: Buffer, offset: number): number {
 /**
  * Lower-cases ASCII letters of the whole buffer in place (comments included,
  * they are skipped anyway) and counts lines and bytes that need a closer look
- * (blanks other than newline, control characters). One tight loop.
+ * (blanks other than newline, control characters). Four bytes at a time where
+ * they are plain printable ASCII: this is the one pass over every input byte.
  */
 function lowerCaseAndCount(bytes: Buffer): { lines: number; oddBytes: number } {
   let lines = 1;
   let oddBytes = 0;
-  for (let i = 0, n = bytes.length; i < n; i++) {
+  const byteAt = (i: number) => {
     const b = bytes[i];
     if (b - 0x41 < 26 && b >= 0x41) bytes[i] = b | 0x20;
     else if (b <= SPACE || b === 0x7f) {
       if (b === NEWLINE) lines++;
       else oddBytes++;
     }
+  };
+  const n = bytes.length;
+  const misalignment = bytes.byteOffset & 3;
+  const head = Math.min(n, misalignment === 0 ? 0 : 4 - misalignment);
+  for (let i = 0; i < head; i++) byteAt(i);
+  const wordCount = (n - head) >>> 2;
+  const words = new Uint32Array(bytes.buffer, bytes.byteOffset + head, wordCount);
+  for (let w = 0; w < wordCount; w++) {
+    const x = words[w];
+    // Per byte b < 0x80, adding a constant sets bit 7 without carrying into the next byte:
+    // b + 0x5f has it iff b > 0x20, b + 0x01 iff b == 0x7f, b + 0x3f iff b >= 'A', b + 0x25 iff b > 'Z'.
+    if ((x & 0x80808080) !== 0 || ((~(x + 0x5f5f5f5f) | (x + 0x01010101)) & 0x80808080) !== 0) {
+      const at = head + w * 4;
+      byteAt(at);
+      byteAt(at + 1);
+      byteAt(at + 2);
+      byteAt(at + 3);
+      continue;
+    }
+    const upper = (x + 0x3f3f3f3f) & ~(x + 0x25252525) & 0x80808080;
+    if (upper !== 0) words[w] = x | (upper >>> 2);
   }
+  for (let i = head + wordCount * 4; i < n; i++) byteAt(i);
   return { lines, oddBytes };
 }
 

@@ -72,6 +72,25 @@ describe("validrcptto.cdb", () => {
     expect(ours.equals(buildWithTinycdb(expectedRecords(list.map((k) => [k, ""]))))).toBe(true);
   });
 
+  it("lower-cases ASCII only, at every byte position and around the letter boundaries", () => {
+    let seed = 7;
+    const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296;
+    // Neighbours of 'A'..'Z' and 'a'..'z' in ASCII, digits, and non-ASCII letters that must stay as they are.
+    const alphabet = ["A", "Z", "a", "z", "[", "`", "{", "?", "~", "0", "-", ".", "_", "\u00c4", "\u00e9", "\u0130", "\u{1F600}"];
+    const entries: string[] = [];
+    for (let i = 0; i < 2000; i++) {
+      let local = "";
+      const length = 1 + Math.floor(next() * 13);
+      for (let k = 0; k < length; k++) local += alphabet[Math.floor(next() * alphabet.length)];
+      entries.push(`${local}${i}@Dom${"X".repeat(i % 5)}.Example`);
+    }
+    const asciiLower = (text: string) => text.replace(/[A-Z]/g, (c) => c.toLowerCase());
+    const ours = buildValidRcptTo(entries);
+    expect(ours.equals(buildWithTinycdb(expectedRecords(entries.map((e) => [asciiLower(e), ""]))))).toBe(true);
+    // Same again with the text shifted by 1..3 bytes, so every byte meets every position in a 4-byte word.
+    for (const padding of [" ", "  ", "   "]) expect(buildValidRcptTo(padding + entries.join("\n")).equals(ours)).toBe(true);
+  });
+
   it("writes the same bytes to a file (temp + rename) as in memory", () => {
     const dir = tempDir("validrcptto");
     const target = path.join(dir, "validrcptto.cdb");
