@@ -9,6 +9,8 @@
 // memory access per key and level is the read of its 4 bytes.
 
 const SMALL_GROUP = 24;
+const BIG_GROUP = 1 << 16;
+let bigCounts: Uint32Array | undefined;
 
 /** Working arrays of the sort (each at least `count` long); the caller may reuse them afterwards. */
 export interface SortScratch {
@@ -84,24 +86,30 @@ export function sortByteRanges(ranges: ByteRanges, scratch: SortScratch = newSor
   }
 }
 
-/** Stable LSD radix sort of [lo, hi) by words, 8 bits at a time; passes where all words agree are skipped. */
-function radixSortByWord(ranges: ByteRanges, scratch: SortScratch, counts: Uint32Array, lo: number, hi: number): void {
+/**
+ * Stable LSD radix sort of [lo, hi) by words: 16 bits at a time for big groups
+ * (half the passes), 8 bits for the rest; passes where all words agree are skipped.
+ */
+function radixSortByWord(ranges: ByteRanges, scratch: SortScratch, smallCounts: Uint32Array, lo: number, hi: number): void {
   const { starts, lengths, tags } = ranges;
   const { words, spareWords, spareStarts, spareLengths, spareTags } = scratch;
   const size = hi - lo;
-  for (let shift = 0; shift < 32; shift += 8) {
+  const digitBits = size >= BIG_GROUP ? 16 : 8;
+  const mask = (1 << digitBits) - 1;
+  const counts = digitBits === 16 ? (bigCounts ??= new Uint32Array(1 << 16)) : smallCounts;
+  for (let shift = 0; shift < 32; shift += digitBits) {
     counts.fill(0);
-    for (let i = lo; i < hi; i++) counts[(words[i] >>> shift) & 255]++;
-    if (counts[(words[lo] >>> shift) & 255] === size) continue;
+    for (let i = lo; i < hi; i++) counts[(words[i] >>> shift) & mask]++;
+    if (counts[(words[lo] >>> shift) & mask] === size) continue;
     let total = lo;
-    for (let b = 0; b < 256; b++) {
+    for (let b = 0; b <= mask; b++) {
       const c = counts[b];
       counts[b] = total;
       total += c;
     }
     for (let i = lo; i < hi; i++) {
       const w = words[i];
-      const at = counts[(w >>> shift) & 255]++;
+      const at = counts[(w >>> shift) & mask]++;
       spareWords[at] = w;
       spareStarts[at] = starts[i];
       spareLengths[at] = lengths[i];
