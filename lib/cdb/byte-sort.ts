@@ -5,7 +5,7 @@
 // MSD radix sort on 4-byte words: for a group of keys sharing `depth` leading
 // bytes, read bytes depth..depth+3 of each key once into a sequential array,
 // LSD radix-sort the group on that word, then go on with runs of equal words.
-// The (start, length, tag) arrays themselves are permuted, so the only random
+// The (start, length) arrays themselves are permuted, so the only random
 // memory access per key and level is the read of its 4 bytes.
 
 const SMALL_GROUP = 24;
@@ -17,8 +17,7 @@ export interface SortScratch {
   words: Uint32Array;
   spareWords: Uint32Array;
   spareStarts: Uint32Array;
-  spareLengths: Uint32Array;
-  spareTags: Uint8Array;
+  spareLengths: Uint16Array;
 }
 
 export function newSortScratch(count: number): SortScratch {
@@ -26,21 +25,19 @@ export function newSortScratch(count: number): SortScratch {
     words: new Uint32Array(count),
     spareWords: new Uint32Array(count),
     spareStarts: new Uint32Array(count),
-    spareLengths: new Uint32Array(count),
-    spareTags: new Uint8Array(count),
+    spareLengths: new Uint16Array(count),
   };
 }
 
-/** Keys as ranges of `bytes`; `tags` is one byte of payload per key that travels with it. */
+/** Keys as ranges of `bytes`, each at most 65,535 bytes long (which keeps the length arrays small). */
 export interface ByteRanges {
   bytes: Uint8Array;
   starts: Uint32Array;
-  lengths: Uint32Array;
-  tags: Uint8Array;
+  lengths: Uint16Array;
   count: number;
 }
 
-/** Sorts the ranges in place (starts, lengths and tags are permuted together). */
+/** Sorts the ranges in place (starts and lengths are permuted together). */
 export function sortByteRanges(ranges: ByteRanges, scratch: SortScratch = newSortScratch(ranges.count)): void {
   const { bytes, starts, lengths } = ranges;
   const { words } = scratch;
@@ -91,8 +88,8 @@ export function sortByteRanges(ranges: ByteRanges, scratch: SortScratch = newSor
  * (half the passes), 8 bits for the rest; passes where all words agree are skipped.
  */
 function radixSortByWord(ranges: ByteRanges, scratch: SortScratch, smallCounts: Uint32Array, lo: number, hi: number): void {
-  const { starts, lengths, tags } = ranges;
-  const { words, spareWords, spareStarts, spareLengths, spareTags } = scratch;
+  const { starts, lengths } = ranges;
+  const { words, spareWords, spareStarts, spareLengths } = scratch;
   const size = hi - lo;
   const digitBits = size >= BIG_GROUP ? 16 : 8;
   const mask = (1 << digitBits) - 1;
@@ -113,34 +110,30 @@ function radixSortByWord(ranges: ByteRanges, scratch: SortScratch, smallCounts: 
       spareWords[at] = w;
       spareStarts[at] = starts[i];
       spareLengths[at] = lengths[i];
-      spareTags[at] = tags[i];
     }
     words.set(spareWords.subarray(lo, hi), lo);
     starts.set(spareStarts.subarray(lo, hi), lo);
     lengths.set(spareLengths.subarray(lo, hi), lo);
-    tags.set(spareTags.subarray(lo, hi), lo);
   }
 }
 
 /** Within a run of equal words: keys ending inside the word first, by length (stable); returns where the longer keys start. */
 function partitionByRemaining(ranges: ByteRanges, scratch: SortScratch, lo: number, hi: number, depth: number): number {
-  const { starts, lengths, tags } = ranges;
+  const { starts, lengths } = ranges;
   const counts = [0, 0, 0, 0, 0];
   for (let i = lo; i < hi; i++) counts[Math.min(lengths[i] - depth, 4)]++;
   if (counts[4] === hi - lo) return lo;
   const next = [lo, 0, 0, 0, 0];
   for (let r = 1; r < 5; r++) next[r] = next[r - 1] + counts[r - 1];
   const longerStart = next[4];
-  const { spareStarts, spareLengths, spareTags } = scratch;
+  const { spareStarts, spareLengths } = scratch;
   for (let i = lo; i < hi; i++) {
     const at = next[Math.min(lengths[i] - depth, 4)]++;
     spareStarts[at] = starts[i];
     spareLengths[at] = lengths[i];
-    spareTags[at] = tags[i];
   }
   starts.set(spareStarts.subarray(lo, hi), lo);
   lengths.set(spareLengths.subarray(lo, hi), lo);
-  tags.set(spareTags.subarray(lo, hi), lo);
   return longerStart;
 }
 
@@ -154,21 +147,18 @@ function compareFrom(bytes: Uint8Array, startA: number, lengthA: number, startB:
 }
 
 function insertionSort(ranges: ByteRanges, lo: number, hi: number, depth: number): void {
-  const { bytes, starts, lengths, tags } = ranges;
+  const { bytes, starts, lengths } = ranges;
   for (let i = lo + 1; i < hi; i++) {
     const start = starts[i];
     const length = lengths[i];
-    const tag = tags[i];
     let j = i;
     while (j > lo && compareFrom(bytes, starts[j - 1], lengths[j - 1], start, length, depth) > 0) {
       starts[j] = starts[j - 1];
       lengths[j] = lengths[j - 1];
-      tags[j] = tags[j - 1];
       j--;
     }
     starts[j] = start;
     lengths[j] = length;
-    tags[j] = tag;
   }
 }
 

@@ -21,6 +21,8 @@ export interface SourceProblem {
 }
 
 const MAX_REPORTED_PROBLEMS = 20;
+/** Far above any real address (SMTP allows 256 octets), low enough for 16-bit lengths. */
+const MAX_ENTRY_BYTES = 65_535;
 
 export class ValidRcptToSourceError extends Error {
   constructor(
@@ -35,13 +37,20 @@ export class ValidRcptToSourceError extends Error {
   }
 }
 
-/** Parsed entries as ranges of one byte buffer (no per-entry objects: 1M entries stay small). */
+/**
+ * Parsed entries as ranges of one byte buffer (no per-entry objects: 1M
+ * entries stay small). An entry is a reject when the byte before it is the
+ * '!' marker, so no flag array is kept or moved while sorting.
+ */
 export interface ValidRcptToEntries {
   bytes: Buffer;
   starts: Uint32Array;
-  lengths: Uint32Array;
-  rejects: Uint8Array;
+  lengths: Uint16Array;
   count: number;
+}
+
+function isReject(bytes: Uint8Array, start: number): boolean {
+  return start > 0 && bytes[start - 1] === BANG;
 }
 
 const SPACE = 0x20;
@@ -117,8 +126,7 @@ function lowerCaseAndCount(bytes: Buffer): { lines: number; oddBytes: number } {
 export function parseValidRcptToInPlace(bytes: Buffer, unit: "line" | "entry" = "line"): ValidRcptToEntries {
   const { lines, oddBytes } = lowerCaseAndCount(bytes);
   const starts = new Uint32Array(lines);
-  const lengths = new Uint32Array(lines);
-  const rejects = new Uint8Array(lines);
+  const lengths = new Uint16Array(lines);
   let count = 0;
   const problems: SourceProblem[] = [];
   const problem = (line: number, reason: string) => {
@@ -139,9 +147,7 @@ export function parseValidRcptToInPlace(bytes: Buffer, unit: "line" | "entry" = 
       while (end > start && isBlank(bytes[end - 1])) end--;
     }
     if (start === end || bytes[start] === HASH) continue;
-    let reject = 0;
     if (bytes[start] === BANG) {
-      reject = 1;
       start++;
       if (start === end) {
         problem(lineNumber, "'!' with no address after it");
@@ -165,56 +171,52 @@ export function parseValidRcptToInPlace(bytes: Buffer, unit: "line" | "entry" = 
     else if (firstAt < 0) problem(lineNumber, `${shown(bytes, start, end)} has no '@' (expected local@domain, prefix-default@domain or @domain)`);
     else if (firstAt !== lastAt) problem(lineNumber, `${shown(bytes, start, end)} has more than one '@'`);
     else if (lastAt === end - 1) problem(lineNumber, `${shown(bytes, start, end)} has an empty domain`);
+    else if (end - start > MAX_ENTRY_BYTES) problem(lineNumber, `${shown(bytes, start, end)} is longer than ${MAX_ENTRY_BYTES} bytes`);
     else {
       starts[count] = start;
       lengths[count] = end - start;
-      rejects[count] = reject;
       count++;
     }
   }
   if (problems.length > 0) throw new ValidRcptToSourceError(problems, unit);
-  return { bytes, starts, lengths, rejects, count };
-}
-
-/**
- * Sorts the entries in place and de-duplicates them: entries[0..returned count)
- * are the unique keys in byte order. The same address both accepted and
- * rejected is an error.
- */
-export function orderValidRcptTo(entries: ValidRcptToEntries, unit: "line" | "entry" = "line", scratch?: SortScratch): number {
-  const ranges = { bytes: entries.bytes, starts: entries.starts, lengths: entries.lengths, tags: entries.rejects, count: entries.count };
-  sortByteRangesUnlessSorted(ranges, scratch);
-  const { bytes, starts, lengths, rejects, count } = entries;
-  let kept = 0;
-  const problems: SourceProblem[] = [];
-  for (let i = 0; i < count; i++) {
-    if (kept > 0 && compareAt(ranges, kept - 1, i) === 0) {
-      const previous = kept - 1;
-      if (rejects[previous] !== rejects[i] && problems.length < MAX_REPORTED_PROBLEMS) {
-        const [first, second] = starts[previous] < starts[i] ? [previous, i] : [i, previous];
-        problems.push({
-          line: lineOf(bytes, starts[second]),
-          reason: `${shown(bytes, starts[i], starts[i] + lengths[i])} is ${rejects[second] ? "rejected" : "accepted"} here but ${rejects[first] ? "rejected" : "accepted"} on ${unit} ${lineOf(bytes, starts[first])}`,
-        });
-      }
-      continue;
-    }
-    starts[kept] = starts[i];
-    lengths[kept] = lengths[i];
-    rejects[kept] = rejects[i];
-    kept++;
-  }
-  if (problems.length > 0) throw new ValidRcptToSourceError(problems.sort((a, b) => a.line - b.line), unit);
-  return kept;
+  return { bytes, starts, lengths, count };
 }
 
 interface RecordSink {
   addRange(source: Uint8Array, keyStart: number, keyLength: number, value: Uint8Array): unknown;
 }
 
-function addOrdered(entries: ValidRcptToEntries, count: number, sink: RecordSink): void {
-  const { bytes, starts, lengths, rejects } = entries;
-  for (let i = 0; i < count; i++) sink.addRange(bytes, starts[i], lengths[i], rejects[i] ? REJECT_VALUE : ACCEPT_VALUE);
+/**
+ * Sorts the entries in place and adds them to `sink` in byte order, each key
+ * once. Duplicates are found while adding (the previous key was just copied,
+ * so comparing costs no extra pass over memory). The same address both
+ * accepted and rejected is an error, thrown after the loop; the caller then
+ * discards what the sink got. Returns the number of keys added.
+ */
+function addSortedUnique(entries: ValidRcptToEntries, unit: "line" | "entry", sink: RecordSink, scratch?: SortScratch): number {
+  sortByteRangesUnlessSorted(entries, scratch);
+  const { bytes, starts, lengths, count } = entries;
+  const problems: SourceProblem[] = [];
+  let added = 0;
+  let previous = -1;
+  for (let i = 0; i < count; i++) {
+    if (previous >= 0 && compareAt(entries, previous, i) === 0) {
+      if (isReject(bytes, starts[previous]) !== isReject(bytes, starts[i]) && problems.length < MAX_REPORTED_PROBLEMS) {
+        const [first, second] = starts[previous] < starts[i] ? [starts[previous], starts[i]] : [starts[i], starts[previous]];
+        const verdict = (start: number) => (isReject(bytes, start) ? "rejected" : "accepted");
+        problems.push({
+          line: lineOf(bytes, second),
+          reason: `${shown(bytes, starts[i], starts[i] + lengths[i])} is ${verdict(second)} here but ${verdict(first)} on ${unit} ${lineOf(bytes, first)}`,
+        });
+      }
+      continue;
+    }
+    sink.addRange(bytes, starts[i], lengths[i], isReject(bytes, starts[i]) ? REJECT_VALUE : ACCEPT_VALUE);
+    previous = i;
+    added++;
+  }
+  if (problems.length > 0) throw new ValidRcptToSourceError(problems.sort((a, b) => a.line - b.line), unit);
+  return added;
 }
 
 function ownedSource(source: string | Uint8Array | readonly string[]): { bytes: Buffer; unit: "line" | "entry" } {
@@ -232,9 +234,8 @@ function ownedSource(source: string | Uint8Array | readonly string[]): { bytes: 
 export function buildValidRcptTo(source: string | Uint8Array | readonly string[]): Buffer {
   const { bytes, unit } = ownedSource(source);
   const entries = parseValidRcptToInPlace(bytes, unit);
-  const count = orderValidRcptTo(entries, unit);
-  const writer = new CdbBufferWriter({ expectedRecords: count });
-  addOrdered(entries, count, writer);
+  const writer = new CdbBufferWriter({ expectedRecords: entries.count });
+  addSortedUnique(entries, unit, writer);
   return writer.toBuffer();
 }
 
@@ -244,17 +245,22 @@ export function buildValidRcptTo(source: string | Uint8Array | readonly string[]
  */
 export function writeValidRcptToFile(source: Buffer, targetPath: string): number {
   const entries = parseValidRcptToInPlace(source, "line");
-  // The sort's working arrays become the writer's index: a million entries
-  // then need 16 MB less at the peak.
+  // Memory is the limit here: the sort's working arrays become the writer's
+  // index, and the entry offsets, no longer needed once every record is
+  // added, hold the grouped positions when the tables are built.
   const scratch = newSortScratch(entries.count);
-  const count = orderValidRcptTo(entries, "line", scratch);
   const writer = new CdbFileWriter(targetPath, {
-    expectedRecords: count,
-    indexArrays: { hashes: scratch.words, positions: scratch.spareWords, groupedHashes: scratch.spareStarts, groupedPositions: scratch.spareLengths },
+    expectedRecords: entries.count,
+    indexArrays: { hashes: scratch.words, positions: scratch.spareWords, groupedHashes: scratch.spareStarts, groupedPositions: entries.starts },
   });
-  addOrdered(entries, count, writer);
-  writer.commit();
-  return count;
+  try {
+    const count = addSortedUnique(entries, "line", writer, scratch);
+    writer.commit();
+    return count;
+  } catch (err) {
+    writer.abort();
+    throw err;
+  }
 }
 
 /** ASCII lower-casing only, as qmail-smtpd's case_lowerb does. */

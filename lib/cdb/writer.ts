@@ -13,7 +13,7 @@ export const CDB_MAX_BYTES = 0xffff_ffff;
 
 export type CdbBytes = Uint8Array | string;
 
-const FLUSH_BYTES = 1 << 20;
+const FLUSH_BYTES = 1 << 18;
 const LITTLE_ENDIAN = os.endianness() === "LE";
 
 function writeUint32LE(buf: Uint8Array, at: number, value: number): void {

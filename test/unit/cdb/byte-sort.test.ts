@@ -6,38 +6,34 @@ function prng(seed: number): () => number {
   return () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 4294967296;
 }
 
-/** Packs keys into one buffer as the builders hold them; tags number the keys. */
+/** Packs keys into one buffer as the builders hold them. */
 function pack(keys: Buffer[]) {
   const bytes = Buffer.concat(keys);
   const starts = new Uint32Array(keys.length);
-  const lengths = new Uint32Array(keys.length);
-  const tags = new Uint8Array(keys.length);
+  const lengths = new Uint16Array(keys.length);
   let at = 0;
   keys.forEach((key, i) => {
     starts[i] = at;
     lengths[i] = key.length;
-    tags[i] = i & 255;
     at += key.length;
   });
-  return { bytes, starts, lengths, tags, count: keys.length };
+  return { bytes, starts, lengths, count: keys.length };
 }
 
+/** Keys in their current order, each as hex and its start offset (the start identifies the key). */
 function unpack(ranges: ReturnType<typeof pack>): Array<[string, number]> {
-  return Array.from({ length: ranges.count }, (_, i) => [
-    ranges.bytes.subarray(ranges.starts[i], ranges.starts[i] + ranges.lengths[i]).toString("hex"),
-    ranges.tags[i],
-  ]);
+  return Array.from({ length: ranges.count }, (_, i) => [ranges.bytes.subarray(ranges.starts[i], ranges.starts[i] + ranges.lengths[i]).toString("hex"), ranges.starts[i]]);
 }
 
 function expectSortedLikeMemcmp(keys: Buffer[]): void {
   const ranges = pack(keys);
   sortByteRanges(ranges);
-  const expected = keys.map((k, i) => [k, i & 255] as const).sort((a, b) => Buffer.compare(a[0], b[0]));
+  const original = unpack(pack(keys));
+  const expected = [...keys].sort(Buffer.compare);
   const got = unpack(ranges);
-  expect(got.map((g) => g[0])).toEqual(expected.map((e) => e[0].toString("hex")));
-  // Tags travel with their keys: each (key, tag) pair must still exist.
-  const pairs = new Set(keys.map((k, i) => `${k.toString("hex")}/${i & 255}`));
-  for (const [key, tag] of got) expect(pairs.has(`${key}/${tag}`)).toBe(true);
+  expect(got.map((g) => g[0])).toEqual(expected.map((e) => e.toString("hex")));
+  // Starts and lengths move together: every (key, start) pair is one of the input's.
+  expect([...got].sort((a, b) => a[1] - b[1])).toEqual(original);
 }
 
 describe("byte-order sort of key ranges", () => {
