@@ -85,19 +85,25 @@ export function sortByteRanges(ranges: ByteRanges, scratch: SortScratch = newSor
 
 /**
  * Stable LSD radix sort of [lo, hi) by words: 16 bits at a time for big groups
- * (half the passes), 8 bits for the rest; passes where all words agree are skipped.
+ * (half the passes), 8 bits for the rest; passes where all words agree are
+ * skipped. Passes alternate between the main and the spare arrays; the data
+ * is copied back only when it ends in the spare ones.
  */
 function radixSortByWord(ranges: ByteRanges, scratch: SortScratch, smallCounts: Uint32Array, lo: number, hi: number): void {
-  const { starts, lengths } = ranges;
-  const { words, spareWords, spareStarts, spareLengths } = scratch;
   const size = hi - lo;
   const digitBits = size >= BIG_GROUP ? 16 : 8;
   const mask = (1 << digitBits) - 1;
   const counts = digitBits === 16 ? (bigCounts ??= new Uint32Array(1 << 16)) : smallCounts;
+  let fromWords = scratch.words;
+  let fromStarts = ranges.starts;
+  let fromLengths = ranges.lengths;
+  let toWords = scratch.spareWords;
+  let toStarts = scratch.spareStarts;
+  let toLengths = scratch.spareLengths;
   for (let shift = 0; shift < 32; shift += digitBits) {
     counts.fill(0);
-    for (let i = lo; i < hi; i++) counts[(words[i] >>> shift) & mask]++;
-    if (counts[(words[lo] >>> shift) & mask] === size) continue;
+    for (let i = lo; i < hi; i++) counts[(fromWords[i] >>> shift) & mask]++;
+    if (counts[(fromWords[lo] >>> shift) & mask] === size) continue;
     let total = lo;
     for (let b = 0; b <= mask; b++) {
       const c = counts[b];
@@ -105,15 +111,20 @@ function radixSortByWord(ranges: ByteRanges, scratch: SortScratch, smallCounts: 
       total += c;
     }
     for (let i = lo; i < hi; i++) {
-      const w = words[i];
+      const w = fromWords[i];
       const at = counts[(w >>> shift) & mask]++;
-      spareWords[at] = w;
-      spareStarts[at] = starts[i];
-      spareLengths[at] = lengths[i];
+      toWords[at] = w;
+      toStarts[at] = fromStarts[i];
+      toLengths[at] = fromLengths[i];
     }
-    words.set(spareWords.subarray(lo, hi), lo);
-    starts.set(spareStarts.subarray(lo, hi), lo);
-    lengths.set(spareLengths.subarray(lo, hi), lo);
+    [fromWords, toWords] = [toWords, fromWords];
+    [fromStarts, toStarts] = [toStarts, fromStarts];
+    [fromLengths, toLengths] = [toLengths, fromLengths];
+  }
+  if (fromWords !== scratch.words) {
+    scratch.words.set(fromWords.subarray(lo, hi), lo);
+    ranges.starts.set(fromStarts.subarray(lo, hi), lo);
+    ranges.lengths.set(fromLengths.subarray(lo, hi), lo);
   }
 }
 
