@@ -136,6 +136,8 @@ export function authRecords(users: readonly AuthUser[], options: AuthBuildOption
     if (user === "") problem("user name is empty");
     const userControl = controlCharacter(user);
     if (userControl) problem(`user name contains ${userControl}`);
+    // A comma is harmless in a user name: the key is looked up as sent, never
+    // parsed. A colon is refused because the users file could not express it.
     if (user.includes(":")) problem("user name contains ':' (the separator of the users file)");
     if (user.trim() !== user) problem("user name starts or ends with whitespace");
     if (seen.has(user)) problem("user is listed more than once");

@@ -21,12 +21,13 @@ export interface CdbSummary {
   changed: string[];
 }
 
-function firstValues(cdb: Buffer, encoding: BufferEncoding): { records: number; values: Map<string, Buffer> } {
+/** First value per key; keys as latin1 strings, so distinct byte strings never collapse into one. */
+function firstValues(cdb: Buffer): { records: number; values: Map<string, Buffer> } {
   const values = new Map<string, Buffer>();
   let records = 0;
   for (const { key, value } of new CdbReader(cdb).records()) {
     records++;
-    const k = key.toString(encoding);
+    const k = key.toString("latin1");
     if (!values.has(k)) values.set(k, value);
   }
   return { records, values };
@@ -35,13 +36,14 @@ function firstValues(cdb: Buffer, encoding: BufferEncoding): { records: number; 
 const count = (n: number) => n.toLocaleString("en-US");
 
 export function summarizeCdb(kind: CdbKind, current: Buffer, previous?: Buffer, fileName = `${kind === "tcprules" ? "tcp.smtp" : kind}.cdb`): CdbSummary {
-  const encoding: BufferEncoding = kind === "tcprules" ? "latin1" : "utf8";
-  const now = firstValues(current, encoding);
+  // Names are shown as UTF-8 text, except tcprules keys, which are raw bytes.
+  const display = (key: string) => (kind === "tcprules" ? key : Buffer.from(key, "latin1").toString("utf8"));
+  const now = firstValues(current);
   const [one, many] = NOUNS[kind];
   const head = `${fileName}: ${count(now.records)} ${now.records === 1 ? one : many}`;
-  if (previous === undefined) return { line: `${head} (new)`, records: now.records, added: [...now.values.keys()], removed: [], changed: [] };
+  if (previous === undefined) return { line: `${head} (new)`, records: now.records, added: [...now.values.keys()].map(display), removed: [], changed: [] };
 
-  const before = firstValues(previous, encoding);
+  const before = firstValues(previous);
   const added: string[] = [];
   const changed: string[] = [];
   for (const [key, value] of now.values) {
@@ -51,5 +53,5 @@ export function summarizeCdb(kind: CdbKind, current: Buffer, previous?: Buffer, 
   }
   const removed = [...before.values.keys()].filter((key) => !now.values.has(key));
   const changes = `+${count(added.length)} -${count(removed.length)}${changed.length > 0 ? ` ~${count(changed.length)}` : ""}`;
-  return { line: `${head} (${changes})`, records: now.records, added, removed, changed };
+  return { line: `${head} (${changes})`, records: now.records, added: added.map(display), removed: removed.map(display), changed: changed.map(display) };
 }

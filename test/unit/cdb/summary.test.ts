@@ -34,6 +34,11 @@ describe("cdb summaries", () => {
     expect(everything).not.toMatch(/\$6\$|password|pw /);
   });
 
+  it("names non-ASCII addresses as text", () => {
+    const summary = summarizeCdb("validrcptto", buildValidRcptTo(["jürgen@x.de", "j\u00fcrgen@y.de"]), buildValidRcptTo(["j\u00fcrgen@y.de"]));
+    expect(summary.added).toEqual(["jürgen@x.de"]);
+  });
+
   it("tcprules: counts stored entries (a range is one per address), custom file name", () => {
     const rules = buildTcpRules('1.2.3.1-3:deny\n127.:allow,RELAYCLIENT=""\n:allow\n');
     expect(summarizeCdb("tcprules", rules, undefined, "tcp.smtp.cdb").line).toBe("tcp.smtp.cdb: 5 rule entries (new)");
