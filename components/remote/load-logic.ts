@@ -1,0 +1,17 @@
+// Loads a provider's logic module inside Pulumi's dynamic provider process.
+//
+// Pulumi serialises a dynamic provider's methods into state and runs them in a
+// separate plain-node process. Keeping those methods one line long and loading
+// the real logic by path keeps state small and lets the logic import freely.
+// The methods must not capture this module's `require` (the serialiser would
+// try to copy the whole module cache), so they reach Node's loader through the
+// provider process's main module. That process has no TypeScript loader, so
+// one is registered for .ts sources.
+
+export function loadLogic<T>(modulePath: string): T {
+  const load = process.mainModule!.require("module").createRequire(modulePath);
+  if (modulePath.endsWith(".ts") && !load.extensions[".ts"]) {
+    load("ts-node").register({ transpileOnly: true, compilerOptions: { module: "commonjs" } });
+  }
+  return load(modulePath) as T;
+}
