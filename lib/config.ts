@@ -11,6 +11,20 @@ import type { SecretString } from "./schema/secret";
 import { keyWithoutComment } from "./schema/ssh";
 import { resolveService, serviceSchema, type ServiceConfig } from "./schema/service";
 import { serviceErrors, serviceWarnings, type ServiceFinding } from "./schema/service-rules";
+import {
+  DEFAULT_CERTIFICATE_FILE,
+  type AuthUserConfig,
+  type AuthUsersConfig,
+  type TcpRulesConfig,
+  type ValidRcptToSources,
+} from "./schema/shared-files";
+import {
+  authUserFindings,
+  saltSecretFinding,
+  sslPairFinding,
+  tcpRuleSetFindings,
+  validRcptToAddressFindings,
+} from "./schema/shared-files-rules";
 
 export type { ServiceConfig } from "./schema/service";
 
@@ -42,6 +56,10 @@ export interface HostConfig {
   superviseDir: string;
   /** Fleet services merged with this host's entries, fleet order first, then the host's own. */
   services: ServiceConfig[];
+  /** Key and chain for the services' certificateFile: the host's sslKey/sslCertificate, else the fleet's. */
+  ssl?: { key: SecretString; certificate: SecretString };
+  /** auth.cdb users: the fleet's, with the host's added or replacing same-named ones; opaque when the list itself is encrypted. */
+  authUsers?: AuthUserConfig[] | { secure: string };
 }
 
 export interface FleetConfig {
@@ -49,12 +67,13 @@ export interface FleetConfig {
   sshPrivateKey?: SecretString;
   saltSecret?: SecretString;
   hosts: HostConfig[];
+  /** Fleet-level values as given; hosts carry the effective ones (HostConfig.ssl, HostConfig.authUsers). */
+  authUsers?: AuthUsersConfig;
+  sslKey?: SecretString;
+  sslCertificate?: SecretString;
+  validRcptTo?: ValidRcptToSources;
+  tcpRules?: TcpRulesConfig;
   // Owned by other parts of qmail-fleet; passed through untouched.
-  authUsers?: unknown;
-  validRcptTo?: unknown;
-  tcpRules?: unknown;
-  sslKey?: unknown;
-  sslCertificate?: unknown;
   rollout?: unknown;
 }
 
@@ -79,6 +98,7 @@ export function parseFleetConfig(raw: Record<string, unknown>): ParseResult {
   duplicateNames(fleet.hosts, ["hosts"], "host", errors);
 
   const hosts = fleet.hosts.map((host, hostIndex) => resolveHost(fleet, host, hostIndex, errors, warnings));
+  sharedFileFindings(fleet, hosts, errors, warnings);
   if (errors.size > 0) return { ok: false, errors: errors.list() };
 
   const { ssh, sshPrivateKey, saltSecret, authUsers, validRcptTo, tcpRules, sslKey, sslCertificate, rollout } = fleet;
@@ -102,6 +122,7 @@ function resolveHost(fleet: RawFleet, host: RawHost, hostIndex: number, errors: 
   if (!host.ssh.hostKey && !host.ssh.knownHostsFile)
     errors.add(formatPath([...hostPath, "ssh", "hostKey"]), `host '${host.name}' has no pinned host key: set ssh.hostKey to its public key line ("ssh-ed25519 AAAA...") or ssh.knownHostsFile`);
 
+  const ssl = resolveSsl(fleet, host, hostIndex, errors);
   const services: ServiceConfig[] = [];
   const origins: ServiceOrigin[] = [];
   for (const { merged, origin } of mergeServiceEntries(fleet.services, host.services, hostIndex)) {
@@ -112,7 +133,17 @@ function resolveHost(fleet: RawFleet, host: RawHost, hostIndex: number, errors: 
       for (const finding of zodFindings(parsed.error)) errors.add(blame(finding.path), finding.message);
       continue;
     }
-    const service = resolveService(parsed.data, host.qmailDir);
+    let service = resolveService(parsed.data, host.qmailDir);
+    if (ssl) {
+      // The config provides the certificate: a service that needs one and names no file gets qmail's default path.
+      if ((service.ssl || service.forceTls) && !service.certificateFile)
+        service = { ...service, certificateFile: `${service.qmailDir}/${DEFAULT_CERTIFICATE_FILE}` };
+      if (service.ssl && service.keyFile && service.keyFile !== service.certificateFile)
+        errors.add(
+          blame(["keyFile"]),
+          `keyFile ${service.keyFile} would not be written: qmail-fleet writes sslKey together with sslCertificate into certificateFile; remove keyFile, or manage both files by hand without sslKey`,
+        );
+    }
     for (const finding of serviceErrors(service)) errors.add(blame(finding.path), finding.message);
     for (const finding of serviceWarnings(service)) warnings.add(blame(finding.path), finding.message);
     services.push(service);
@@ -136,7 +167,97 @@ function resolveHost(fleet: RawFleet, host: RawHost, hostIndex: number, errors: 
     serviceDir: host.serviceDir,
     superviseDir: host.superviseDir ?? `${host.qmailDir}/supervise`,
     services,
+    ...defined({ ssl, authUsers: mergeAuthUsers(fleet.authUsers, host.authUsers) }),
   };
+}
+
+/** The host's key and chain (each the host's own or the fleet's); both or neither. */
+function resolveSsl(fleet: RawFleet, host: RawHost, hostIndex: number, errors: IssueList): HostConfig["ssl"] {
+  const key = host.sslKey ?? fleet.sslKey;
+  const certificate = host.sslCertificate ?? fleet.sslCertificate;
+  const keyPath = host.sslKey !== undefined ? formatPath(["hosts", hostIndex, "sslKey"]) : "sslKey";
+  const certificatePath = host.sslCertificate !== undefined ? formatPath(["hosts", hostIndex, "sslCertificate"]) : "sslCertificate";
+  if (key === undefined && certificate === undefined) return undefined;
+  if (key === undefined) {
+    errors.add(host.sslCertificate !== undefined ? formatPath(["hosts", hostIndex, "sslKey"]) : "sslKey", `${certificatePath} is set but no private key: set sslKey too (pulumi config set --secret sslKey < key.pem)`);
+    return undefined;
+  }
+  if (certificate === undefined) {
+    errors.add(host.sslKey !== undefined ? formatPath(["hosts", hostIndex, "sslCertificate"]) : "sslCertificate", `${keyPath} is set but no certificate: set sslCertificate to the PEM chain, server certificate first`);
+    return undefined;
+  }
+  if (typeof key === "string" && typeof certificate === "string") {
+    const finding = sslPairFinding(key, certificate);
+    if (finding) errors.add(finding.field === "sslKey" ? keyPath : certificatePath, finding.message);
+  }
+  return { key, certificate };
+}
+
+/** The fleet's users, then the host's: a host entry replaces the fleet entry of the same user in place. */
+function mergeAuthUsers(fleetUsers: RawFleet["authUsers"], hostUsers: RawHost["authUsers"]): HostConfig["authUsers"] {
+  if (fleetUsers === undefined) return hostUsers;
+  if (hostUsers === undefined) return fleetUsers;
+  if (isEncryptedList(hostUsers)) return hostUsers;
+  if (isEncryptedList(fleetUsers)) return fleetUsers;
+  const hostByUser = new Map(hostUsers.map((entry) => [entry.user, entry]));
+  const merged = fleetUsers.map((entry) => hostByUser.get(entry.user) ?? entry);
+  const fleetNames = new Set(fleetUsers.map((entry) => entry.user));
+  return [...merged, ...hostUsers.filter((entry) => !fleetNames.has(entry.user))];
+}
+
+/**
+ * The shared files' own rules: entries the builders would refuse, saltSecret
+ * for plain passwords, tcpRules sets no service uses; warnings for files the
+ * config describes that no service reads.
+ */
+function sharedFileFindings(fleet: RawFleet, hosts: HostConfig[], errors: IssueList, warnings: IssueList): void {
+  const userLists: Array<{ base: PathKey[]; users: RawFleet["authUsers"] }> = [
+    { base: ["authUsers"], users: fleet.authUsers },
+    ...fleet.hosts.map((host, hostIndex) => ({ base: ["hosts", hostIndex, "authUsers"] as PathKey[], users: host.authUsers })),
+  ];
+  let firstPassword: string | undefined;
+  for (const { base, users } of userLists) {
+    if (users === undefined || isEncryptedList(users)) continue;
+    const seen = new Map<string, number>();
+    users.forEach((entry, index) => {
+      const first = seen.get(entry.user);
+      if (first !== undefined)
+        errors.add(formatPath([...base, index, "user"]), `user '${entry.user}' is listed twice (also ${formatPath([...base, first])}): keep one entry`);
+      else seen.set(entry.user, index);
+      for (const finding of authUserFindings(entry)) errors.add(formatPath([...base, index, ...finding.path]), finding.message);
+      if (entry.password !== undefined) firstPassword ??= formatPath([...base, index, "password"]);
+    });
+  }
+  if (firstPassword !== undefined) {
+    const problem = saltSecretFinding(fleet.saltSecret, firstPassword);
+    if (problem) errors.add("saltSecret", problem);
+  }
+
+  for (const [path, set] of Object.entries(fleet.tcpRules ?? {})) {
+    for (const finding of tcpRuleSetFindings(set)) errors.add(formatPath(["tcpRules", path, ...finding.path]), finding.message);
+    if (!hosts.some((host) => host.services.some((service) => service.accessRules === path)))
+      errors.add(
+        formatPath(["tcpRules", path]),
+        `no service uses the rule set ${path}: its key must be the cdb path a service gives as accessRules; fix the key or the service's accessRules, or remove the set`,
+      );
+  }
+  if (fleet.validRcptTo)
+    for (const finding of validRcptToAddressFindings(fleet.validRcptTo.addresses))
+      errors.add(formatPath(["validRcptTo", ...finding.path]), finding.message);
+
+  // Described but never read: harmless, but probably not what was meant.
+  const anyService = (test: (service: ServiceConfig) => boolean) => hosts.some((host) => host.services.some(test));
+  if (fleet.validRcptTo && !anyService((s) => s.validRcptTo.cdbFile !== undefined))
+    warnings.add("validRcptTo", "no service sets validRcptTo.cdbFile, so validrcptto.cdb is not written anywhere");
+  if (fleet.authUsers && !anyService((s) => s.auth.method === "cdb"))
+    warnings.add("authUsers", "no service uses auth.method cdb, so auth.cdb is not written anywhere");
+  hosts.forEach((host, hostIndex) => {
+    if (host.ssl && !host.services.some((s) => s.ssl || !s.denyTls))
+      warnings.add(
+        formatPath(fleet.hosts[hostIndex].sslKey !== undefined ? ["hosts", hostIndex, "sslKey"] : ["sslKey"]),
+        `host '${host.name}' has no service using TLS (all deny STARTTLS), so its certificate file is not written`,
+      );
+  });
 }
 
 function* mergeServiceEntries(
@@ -236,6 +357,11 @@ class IssueList {
   list(): ConfigIssue[] {
     return [...this.issues.values()];
   }
+}
+
+/** A list given as one Pulumi secret, still encrypted (read from a stack file). */
+export function isEncryptedList(value: unknown): value is { secure: string } {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 function defined<T extends Record<string, unknown>>(fields: T): Partial<T> {

@@ -26,6 +26,8 @@ export interface ManagedFile {
   secret: boolean;
   /** Services that read this file when they start and so must restart when it changes. Empty: read per connection. */
   restarts: RestartTarget[];
+  /** One line for previews and drift reports, e.g. `validrcptto.cdb: 12 addresses`; never a secret or a hash. */
+  summary?: string;
 }
 
 export interface ManagedDirectory {

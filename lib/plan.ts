@@ -10,9 +10,10 @@ import { formatPath } from "./schema/issue-path";
 import { isActive, serviceWarnings } from "./schema/service-rules";
 import { renderLogScript } from "./render/log-script";
 import { renderRunScript } from "./render/run-script";
+import { newSharedFilesContext, planSharedFiles, SharedFileError, type SharedFilesContext } from "./plan-files";
 
 export interface PlanOptions {
-  /** Reads a known_hosts file named by a host's ssh.knownHostsFile. Default: fs.readFileSync. */
+  /** Reads the files the config names: ssh.knownHostsFile, validRcptTo.files, tcpRules files. Default: fs.readFileSync. */
   readFile?: (path: string) => string | Buffer;
 }
 
@@ -20,16 +21,19 @@ export class PlanError extends Error {}
 
 export function planFleet(config: FleetConfig, options: PlanOptions = {}): FleetPlan {
   const readFile = options.readFile ?? ((path: string) => readFileSync(path));
-  const hosts = config.hosts.map((host) => planHost(host, readFile));
+  const notRendered = new Set<string>();
+  const shared = newSharedFilesContext(config, readFile, (message) => notRendered.add(message));
+  const hosts = config.hosts.map((host) => planHost(host, readFile, shared));
   const warnings = new Set<string>();
   for (const host of config.hosts)
     for (const service of host.services)
       for (const { path, message } of serviceWarnings(service))
         warnings.add(`host ${host.name}, service ${service.name}, ${formatPath(path)}: ${message}`);
+  for (const message of notRendered) warnings.add(message);
   return { hosts, warnings: [...warnings] };
 }
 
-function planHost(host: HostConfig, readFile: NonNullable<PlanOptions["readFile"]>): HostPlan {
+function planHost(host: HostConfig, readFile: NonNullable<PlanOptions["readFile"]>, shared: SharedFilesContext): HostPlan {
   const directories = new DirectoryList();
   const files: ManagedFile[] = [];
   const services: ServicePlan[] = [];
@@ -52,7 +56,23 @@ function planHost(host: HostConfig, readFile: NonNullable<PlanOptions["readFile"
       ssl: service.ssl,
     });
   }
+  files.push(...sharedFiles(host, shared, files));
   return { name: host.name, ssh: sshTarget(host, readFile), directories: directories.list(), files, services };
+}
+
+/** Certificate, auth.cdb, validrcptto.cdb and tcprules files; none may take the path of a script. */
+function sharedFiles(host: HostConfig, shared: SharedFilesContext, scripts: ManagedFile[]): ManagedFile[] {
+  let files: ManagedFile[];
+  try {
+    files = planSharedFiles(host, shared);
+  } catch (error) {
+    if (error instanceof SharedFileError) throw new PlanError(error.message);
+    throw error;
+  }
+  const scriptPaths = new Set(scripts.map((file) => file.path));
+  for (const file of files)
+    if (scriptPaths.has(file.path)) throw new PlanError(`host ${host.name}: ${file.path} is a run script and cannot also hold a ${file.kind} file: choose another path`);
+  return files;
 }
 
 function script(path: string, text: string, service: ServiceConfig, part: "service" | "log"): ManagedFile {

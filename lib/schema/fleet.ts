@@ -4,6 +4,7 @@
 import { z } from "zod";
 import { absolutePath, nonEmptyText, serviceName } from "./primitives";
 import { secretString } from "./secret";
+import { authUsersSchema, sslCertificateSchema, sslKeySchema, tcpRulesSchema, validRcptToSourcesSchema } from "./shared-files";
 import { fleetSshSchema, hostSshSchema } from "./ssh";
 import { strictGroup } from "./strict";
 
@@ -28,17 +29,16 @@ export const hostSchema = strictGroup({
   superviseDir: absolutePath("superviseDir").optional(),
   /** Services of this host: entries named like a fleet service override it field by field. */
   services: z.array(serviceEntrySchema).default([]),
+  /** Secret: this host's SSL private key (PEM), instead of the fleet's sslKey. */
+  sslKey: sslKeySchema("sslKey").optional(),
+  /** This host's certificate chain (PEM), instead of the fleet's sslCertificate. */
+  sslCertificate: sslCertificateSchema("sslCertificate").optional(),
+  /** auth.cdb users of this host only: added to the fleet's authUsers, replacing fleet entries of the same user. */
+  authUsers: authUsersSchema.optional(),
 });
 
 /** Keys other parts of qmail-fleet own; accepted here so they never fail validation. */
-export const RESERVED_KEYS = [
-  "authUsers",
-  "validRcptTo",
-  "tcpRules",
-  "sslKey",
-  "sslCertificate",
-  "rollout",
-] as const;
+export const RESERVED_KEYS = ["rollout"] as const;
 
 const reservedShape = Object.fromEntries(RESERVED_KEYS.map((key) => [key, z.unknown()])) as Record<
   (typeof RESERVED_KEYS)[number],
@@ -49,8 +49,18 @@ export const fleetSchema = strictGroup({
   ssh: fleetSshSchema.prefault({}),
   /** Secret: the SSH private key, instead of ssh.privateKeyFile. */
   sshPrivateKey: secretString("sshPrivateKey").optional(),
-  /** Secret: reserved for deterministic auth.cdb salts. */
+  /** Secret: the salts of authUsers' plain passwords are derived from it (at least 16 bytes). */
   saltSecret: secretString("saltSecret").optional(),
+  /** Secret: the SSL private key (PEM), written with sslCertificate into the services' certificateFile. */
+  sslKey: sslKeySchema("sslKey").optional(),
+  /** The certificate chain (PEM), server certificate first. */
+  sslCertificate: sslCertificateSchema("sslCertificate").optional(),
+  /** Users of auth.cdb, for every service with auth.method cdb. */
+  authUsers: authUsersSchema.optional(),
+  /** Entries of validrcptto.cdb, for every service with validRcptTo.cdbFile. */
+  validRcptTo: validRcptToSourcesSchema.optional(),
+  /** tcprules cdbs keyed by the path services give as accessRules. */
+  tcpRules: tcpRulesSchema.optional(),
   /** Services every host runs. */
   services: z.array(serviceEntrySchema).default([]),
   hosts: z

@@ -25,9 +25,9 @@ export function serviceErrors(s: ServiceConfig): ServiceFinding[] {
   if (s.forceTls && s.denyTls)
     fail(["forceTls"], "forceTls and denyTls are both set: qmail-smtpd would answer every client 421; remove one of them");
   if (s.forceTls && !s.ssl && !s.certificateFile)
-    fail(["certificateFile"], "forceTls needs a certificate: set certificateFile (without a readable one qmail-smtpd answers every client 421)");
+    fail(["certificateFile"], "forceTls needs a certificate: set certificateFile, or give sslKey and sslCertificate (without a readable one qmail-smtpd answers every client 421)");
   if (s.ssl && !s.certificateFile)
-    fail(["certificateFile"], "an SSL-wrapped service (ssl: true) needs certificateFile for sslserver");
+    fail(["certificateFile"], "an SSL-wrapped service (ssl: true) needs certificateFile for sslserver: set it, or give sslKey and sslCertificate (then written to control/servercert.pem)");
   if (s.keyFile && !s.ssl)
     fail(["keyFile"], "keyFile is only read by sslserver: set ssl: true, or put the key into certificateFile for STARTTLS");
 

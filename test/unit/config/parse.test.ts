@@ -44,14 +44,14 @@ describe("parseFleetConfig: shape and defaults", () => {
     ]);
   });
 
-  it("accepts the reserved keys of other parts untouched, and secrets as {secure}", () => {
+  it("accepts the shared-file keys and the reserved keys of other parts, and secrets as {secure}", () => {
     const raw = {
       ...fleetWith([{ name: "smtpd", ip: "0" }]),
-      authUsers: [{ user: "a@example.com" }],
-      validRcptTo: { domains: ["example.com"] },
-      tcpRules: ["127.:allow"],
+      authUsers: [{ user: "a@example.com", password: { secure: "v1:pw" } }],
+      validRcptTo: { addresses: ["@example.com"] },
+      tcpRules: {},
       sslKey: { secure: "v1:abc" },
-      sslCertificate: "-----BEGIN CERTIFICATE-----",
+      sslCertificate: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
       rollout: { order: ["mx1"] },
       saltSecret: { secure: "v1:salt" },
       sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----",

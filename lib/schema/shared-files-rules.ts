@@ -1,0 +1,111 @@
+// Checks of the shared-file config that need the cdb builders or crypto: the
+// same rules the builders apply when planning, run early so bad input is
+// refused with its field path before anything is planned. Pure.
+import { createPrivateKey, X509Certificate, type KeyObject } from "node:crypto";
+import { AuthSourceError, authRecords, MIN_SALT_SECRET_BYTES } from "../cdb/auth";
+import { renderTcpRules, TcpRulesSourceError } from "../cdb/tcprules";
+import { buildValidRcptTo, ValidRcptToSourceError } from "../cdb/validrcptto";
+import type { PathKey } from "./issue-path";
+import { isOpaqueSecret, type SecretString } from "./secret";
+import { pemCertificates, type AuthUserConfig, type TcpRuleSet } from "./shared-files";
+
+export interface Finding {
+  /** Relative to the object checked. */
+  path: PathKey[];
+  message: string;
+}
+
+// Stand-ins for the secret parts, so the builder checks everything else without seeing a password.
+const STAND_IN_PASSWORD = "stand-in";
+const STAND_IN_SALT_SECRET = "x".repeat(MIN_SALT_SECRET_BYTES);
+
+/** What lib/cdb/auth would refuse in this entry, plus the plain-password rules. Never quotes secrets. */
+export function authUserFindings(entry: AuthUserConfig): Finding[] {
+  const findings: Finding[] = [];
+  if (typeof entry.password === "string" && /[\x00-\x1f\x7f]/.test(entry.password))
+    findings.push({ path: ["password"], message: "the password contains a line break, NUL or another control character" });
+  const probe = {
+    user: entry.user,
+    ...(entry.hash !== undefined ? { hash: entry.hash } : {}),
+    ...(entry.password !== undefined ? { password: STAND_IN_PASSWORD } : {}),
+    ...(entry.env !== undefined ? { env: entry.env } : {}),
+    ...(entry.expires !== undefined ? { expires: entry.expires } : {}),
+  };
+  try {
+    authRecords([probe], { saltSecret: STAND_IN_SALT_SECRET, rounds: 1000 });
+  } catch (error) {
+    if (!(error instanceof AuthSourceError)) throw error;
+    for (const problem of error.problems) findings.push({ path: fieldOf(problem.reason), message: problem.reason });
+  }
+  return findings;
+}
+
+/** The field a builder's reason is about; the entry itself when it is about several. */
+function fieldOf(reason: string): PathKey[] {
+  if (/^user (name|is listed)/.test(reason)) return ["user"];
+  if (/^(expiry|sets PASSWORD_EXPIRES)/.test(reason)) return ["expires"];
+  if (/^(variable|value of|PASSWORD_EXPIRES)/.test(reason)) return ["env"];
+  if (/^hash/.test(reason)) return ["hash"];
+  if (/^plain password/.test(reason)) return ["password"];
+  return [];
+}
+
+/** `saltSecret` problems when some user has a plain password (`firstPasswordAt` names one). */
+export function saltSecretFinding(saltSecret: SecretString | undefined, firstPasswordAt: string): string | undefined {
+  if (saltSecret === undefined)
+    return `${firstPasswordAt} is a plain password, hashed with a salt derived from saltSecret, which is not set: run \`pulumi config set --secret saltSecret <random>\` (at least ${MIN_SALT_SECRET_BYTES} bytes, e.g. from \`openssl rand -base64 24\`)`;
+  if (!isOpaqueSecret(saltSecret) && Buffer.byteLength(saltSecret) < MIN_SALT_SECRET_BYTES)
+    return `saltSecret must be at least ${MIN_SALT_SECRET_BYTES} bytes: run \`pulumi config set --secret saltSecret <random>\` with a longer value (e.g. from \`openssl rand -base64 24\`)`;
+  return undefined;
+}
+
+/** Problems of a structured rule set, found by rendering it as tcprules source. */
+export function tcpRuleSetFindings(set: TcpRuleSet): Finding[] {
+  if (!set.rules) return [];
+  try {
+    renderTcpRules(set.rules);
+    return [];
+  } catch (error) {
+    if (!(error instanceof TcpRulesSourceError)) throw error;
+    return error.problems.map((p) => ({ path: ["rules", p.line - 1], message: p.reason }));
+  }
+}
+
+/** Problems of the addresses list, one per bad entry. */
+export function validRcptToAddressFindings(addresses: readonly string[]): Finding[] {
+  if (addresses.length === 0) return [];
+  try {
+    buildValidRcptTo(addresses);
+    return [];
+  } catch (error) {
+    if (!(error instanceof ValidRcptToSourceError)) throw error;
+    return error.problems.map((p) => ({ path: ["addresses", p.line - 1], message: p.reason }));
+  }
+}
+
+/**
+ * Key and chain read as TLS will read them: the key parses, every certificate
+ * parses, and the key belongs to the first certificate. Plain values only.
+ */
+export function sslPairFinding(key: string, certificate: string): { field: "sslKey" | "sslCertificate"; message: string } | undefined {
+  let privateKey: KeyObject;
+  try {
+    privateKey = createPrivateKey(key);
+  } catch {
+    return { field: "sslKey", message: "sslKey has the shape of a PEM private key but cannot be read as one: copy the whole PEM block again" };
+  }
+  const certificates: X509Certificate[] = [];
+  for (const [index, pem] of pemCertificates(certificate).entries()) {
+    try {
+      certificates.push(new X509Certificate(pem));
+    } catch {
+      return { field: "sslCertificate", message: `certificate ${index + 1} of sslCertificate cannot be read: copy the whole PEM block again` };
+    }
+  }
+  if (!certificates[0].checkPrivateKey(privateKey))
+    return {
+      field: "sslKey",
+      message: "sslKey does not belong to the first certificate of sslCertificate: give the key of the server certificate, and put the server certificate first, then the intermediates",
+    };
+  return undefined;
+}
