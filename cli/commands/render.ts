@@ -1,6 +1,9 @@
-// `qmail-fleet render <config> [--host H] --out DIR`: writes each host's
-// files at their host paths under DIR/<host>/, plus DIR/<host>/manifest.json
-// (path, owner, group, mode, sha256 of every file). Deterministic.
+// `qmail-fleet render <config> [--host H] [--include-secrets] --out DIR`:
+// writes each host's files at their host paths under DIR/<host>/, plus
+// DIR/<host>/manifest.json (path, owner, group, mode, sha256 of every file).
+// Secret files (SSL key, auth.cdb) are listed in the manifest with their
+// sha256 only, unless --include-secrets asks for them (written mode 0600).
+// Deterministic.
 import { createHash } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -8,7 +11,7 @@ import type { HostPlan } from "../../lib/host-plan";
 import type { Command } from "../main";
 import { loadFleet } from "./validate";
 
-export const USAGE = "usage: qmail-fleet render <config> [--host NAME]... --out DIR";
+export const USAGE = "usage: qmail-fleet render <config> [--host NAME]... [--include-secrets] --out DIR";
 
 export const MANIFEST = "manifest.json";
 
@@ -26,6 +29,7 @@ export const renderCommand: Command = {
     }
     const loaded = loadFleet(parsed.config);
     if (!loaded.ok) return 1;
+    for (const warning of loaded.plan.warnings) process.stderr.write(`warning: ${warning}\n`);
     const known = loaded.plan.hosts.map((host) => host.name);
     const unknown = parsed.hosts.filter((name) => !known.includes(name));
     if (unknown.length > 0) {
@@ -35,19 +39,26 @@ export const renderCommand: Command = {
     for (const host of loaded.plan.hosts) {
       if (parsed.hosts.length > 0 && !parsed.hosts.includes(host.name)) continue;
       const root = join(parsed.out, host.name);
-      writeHost(host, root);
-      process.stdout.write(`${root}: ${host.files.length} file(s), ${host.directories.length} director${host.directories.length === 1 ? "y" : "ies"}\n`);
+      writeHost(host, root, parsed.includeSecrets);
+      const secrets = host.files.filter((file) => file.secret).length;
+      const held = secrets === 0 ? "" : parsed.includeSecrets ? `, ${secrets} secret(s) written` : `, ${secrets} secret(s) in the manifest only (--include-secrets writes them)`;
+      process.stdout.write(`${root}: ${host.files.length} file(s), ${host.directories.length} director${host.directories.length === 1 ? "y" : "ies"}${held}\n`);
     }
     return 0;
   },
 };
 
-function parseArgs(args: string[]): { config: string; out: string; hosts: string[] } | string {
+function parseArgs(args: string[]): { config: string; out: string; hosts: string[]; includeSecrets: boolean } | string {
   const positional: string[] = [];
   const hosts: string[] = [];
   let out: string | undefined;
+  let includeSecrets = false;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
+    if (arg === "--include-secrets") {
+      includeSecrets = true;
+      continue;
+    }
     const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
     if (flag === "--out" || flag === "--host") {
       const value = inline ?? args[++i];
@@ -59,11 +70,11 @@ function parseArgs(args: string[]): { config: string; out: string; hosts: string
   }
   if (positional.length !== 1) return "give exactly one config file";
   if (!out) return "--out DIR is required";
-  return { config: positional[0], out, hosts };
+  return { config: positional[0], out, hosts, includeSecrets };
 }
 
 /** Replaces DIR/<host> (only one we wrote before: it holds our manifest) with the host's files. */
-function writeHost(host: HostPlan, root: string): void {
+function writeHost(host: HostPlan, root: string, includeSecrets: boolean): void {
   if (existsSync(root)) {
     if (!existsSync(join(root, MANIFEST))) throw new Error(`${root} exists and was not written by qmail-fleet render; choose another --out`);
     rmSync(root, { recursive: true });
@@ -71,11 +82,13 @@ function writeHost(host: HostPlan, root: string): void {
   mkdirSync(root, { recursive: true });
   for (const directory of host.directories) mkdirSync(join(root, directory.path), { recursive: true });
   for (const file of host.files) {
-    if (file.secret) continue; // secrets stay out of plain files; the manifest still lists their hash
+    if (file.secret && !includeSecrets) continue; // secrets stay out of plain files; the manifest still lists their hash
     const target = join(root, file.path);
     mkdirSync(join(target, ".."), { recursive: true });
-    writeFileSync(target, file.content);
-    chmodSync(target, file.mode);
+    // A secret asked for is readable by the user who rendered it only; the manifest keeps its host mode.
+    const mode = file.secret ? 0o600 : file.mode;
+    writeFileSync(target, file.content, { mode });
+    chmodSync(target, mode);
   }
   writeFileSync(join(root, MANIFEST), JSON.stringify(manifest(host), null, 2) + "\n");
 }
@@ -96,6 +109,7 @@ export function manifest(host: HostPlan) {
       kind: f.kind,
       secret: f.secret,
       restarts: f.restarts,
+      ...(f.summary !== undefined ? { summary: f.summary } : {}),
     })),
     services: host.services,
   };
