@@ -260,8 +260,32 @@ export async function teardownService(connection: Connection, dir: string, link:
   await runScript(connection, `removing service ${dir}`, TEARDOWN_SCRIPT, [dir, link]);
 }
 
-/** Whether a supervise process is running for the service directory. */
-export async function isSupervised(connection: Connection, dir: string): Promise<boolean> {
-  const result = await runScript(connection, `checking ${dir}`, 'if svok "$1" 2>/dev/null; then echo yes; else echo no; fi', [dir]);
-  return result.stdout.toString("utf8").trim() === "yes";
+// "up" when supervise runs the service and its log and both are up.
+const SERVICE_STATE_SCRIPT = `
+for d in "$1" "$1/log"; do
+  svok "$d" 2>/dev/null || { echo unsupervised; exit 0; }
+  case $(svstat "$d") in *": up "*) ;; *) echo down; exit 0 ;; esac
+done
+echo up
+`;
+
+/** Whether the service and its log run: `up`, `down` (supervise runs, service stopped) or `unsupervised`. */
+export async function serviceState(connection: Connection, dir: string): Promise<"up" | "down" | "unsupervised"> {
+  const result = await runScript(connection, `checking ${dir}`, SERVICE_STATE_SCRIPT, [dir]);
+  return result.stdout.toString("utf8").trim() as "up" | "down" | "unsupervised";
+}
+
+// After a hand-made `svc -d`, or once svscan has started supervise again.
+const BRING_UP_SCRIPT = `
+tries=40
+until svok "$1" 2>/dev/null && svok "$1/log" 2>/dev/null; do
+  tries=$((tries - 1))
+  [ "$tries" -gt 0 ] || { echo "no supervise runs $1 (is svscan running on the service directory?)" >&2; exit 1; }
+  sleep 0.25
+done
+svc -u "$1" "$1/log"
+`;
+
+export async function bringUp(connection: Connection, dir: string): Promise<void> {
+  await runScript(connection, `starting ${dir}`, BRING_UP_SCRIPT, [dir]);
 }

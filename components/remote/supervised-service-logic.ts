@@ -3,9 +3,10 @@
 // start changed, check it came up, and take it down cleanly when removed.
 import type * as pulumi from "@pulumi/pulumi";
 import {
+  bringUp,
   ensureSymlink,
   inspectPath,
-  isSupervised,
+  serviceState,
   readBanner,
   restartService,
   teardownService,
@@ -96,9 +97,8 @@ export async function update(
     started = true;
   }
   // A newly linked service starts with the new run script; otherwise restart what changed.
-  if (!started && (olds.serviceTrigger !== news.serviceTrigger || olds.running === false)) {
-    await restartService(connection, news.dir, "service");
-  }
+  if (olds.running === false) await bringUp(connection, news.dir);
+  if (!started && olds.serviceTrigger !== news.serviceTrigger) await restartService(connection, news.dir, "service");
   if (!started && olds.logTrigger !== news.logTrigger) await restartService(connection, news.dir, "log");
   const banner = await healthCheck(connection, news);
   return { outs: withoutUndefined({ ...news, linkTarget: news.dir, running: true, banner: banner ?? olds.banner }) };
@@ -114,7 +114,9 @@ export async function read(id: string, props: SupervisedServiceProps): Promise<p
   const current = {
     ...props,
     linkTarget: link.present && link.type === "symlink" ? (link.target ?? "") : "",
-    running: await isSupervised(connection, props.dir),
+    running: (await serviceState(connection, props.dir)) === "up",
   };
-  return { id, props: withoutUndefined(current), inputs: withoutUndefined(current) };
+  // linkTarget, running and banner are observations, not settings: outputs only.
+  const { linkTarget: _link, running: _running, banner: _banner, ...inputs } = current;
+  return { id, props: withoutUndefined(current), inputs: withoutUndefined(inputs) };
 }
