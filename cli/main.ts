@@ -13,7 +13,7 @@ const commands: Record<string, () => Command> = {
   render: () => (require("./commands/render") as typeof import("./commands/render")).renderCommand,
   // import: added with the run-script importer
   cdb: () => require("./commands/cdb").cdbCommand,
-  // drift: added with drift detection
+  drift: () => (require("./commands/drift") as typeof import("./commands/drift")).driftCommand,
 };
 
 export function usage(): string {
