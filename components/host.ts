@@ -2,7 +2,7 @@
 // shared files and its SMTP services.
 import * as pulumi from "@pulumi/pulumi";
 import type { HostPlan } from "../lib/host-plan";
-import { RemotePath } from "./remote/remote-path";
+import { managedPaths } from "./managed-paths";
 import type { Connection } from "./remote/ssh-connection";
 import { SmtpService } from "./smtp-service";
 
@@ -37,38 +37,14 @@ export class Host extends pulumi.ComponentResource {
     };
     const serviceDirs = plan.services.map((s) => s.dir);
     const ownedByService = (path: string) => serviceDirs.some((dir) => path === dir || path.startsWith(`${dir}/`));
-    const childOpts = { parent: this, dependsOn: args.after ?? [] };
 
     // Shared files (cdbs, the SSL key) and directories outside any service directory.
-    const shared: RemotePath[] = [];
-    for (const dir of plan.directories.filter((d) => !ownedByService(d.path))) {
-      shared.push(
-        new RemotePath(
-          `${plan.name}:${dir.path}`,
-          { connection, privateKey, path: dir.path, type: "directory", owner: dir.owner, group: dir.group, mode: dir.mode },
-          childOpts,
-        ),
-      );
-    }
-    for (const file of plan.files.filter((f) => !ownedByService(f.path))) {
-      shared.push(
-        new RemotePath(
-          `${plan.name}:${file.path}`,
-          {
-            connection,
-            privateKey,
-            path: file.path,
-            type: "file",
-            owner: file.owner,
-            group: file.group,
-            mode: file.mode,
-            content: file.content,
-            secret: file.secret,
-          },
-          childOpts,
-        ),
-      );
-    }
+    const shared = managedPaths(
+      { host: plan.name, connection, privateKey },
+      plan.directories.filter((d) => !ownedByService(d.path)),
+      plan.files.filter((f) => !ownedByService(f.path)),
+      { parent: this, dependsOn: args.after ?? [] },
+    );
 
     for (const service of plan.services) {
       this.services.push(

@@ -3,7 +3,8 @@
 // file it reads at start changed.
 import * as pulumi from "@pulumi/pulumi";
 import type { HostPlan, ServicePlan } from "../lib/host-plan";
-import { RemotePath } from "./remote/remote-path";
+import { managedPaths } from "./managed-paths";
+import type { RemotePath } from "./remote/remote-path";
 import { SupervisedService } from "./remote/supervised-service";
 import type { Connection } from "./remote/ssh-connection";
 import { restartTrigger } from "./restart-triggers";
@@ -19,44 +20,19 @@ export interface SmtpServiceArgs {
 
 export class SmtpService extends pulumi.ComponentResource {
   readonly supervised: SupervisedService;
-  readonly paths: RemotePath[] = [];
+  readonly paths: RemotePath[];
 
   constructor(name: string, args: SmtpServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("qmail-fleet:index:SmtpService", name, {}, opts);
     const { host, service, connection, privateKey } = args;
     const inService = (path: string) => path === service.dir || path.startsWith(`${service.dir}/`);
 
-    const directories = new Map<string, RemotePath>();
-    for (const dir of host.directories.filter((d) => inService(d.path))) {
-      const parent = directories.get(dir.path.slice(0, dir.path.lastIndexOf("/")));
-      const resource = new RemotePath(
-        `${host.name}:${dir.path}`,
-        { connection, privateKey, path: dir.path, type: "directory", owner: dir.owner, group: dir.group, mode: dir.mode },
-        { parent: this, dependsOn: parent ? [parent] : [] },
-      );
-      directories.set(dir.path, resource);
-      this.paths.push(resource);
-    }
-    for (const file of host.files.filter((f) => inService(f.path))) {
-      const parent = directories.get(file.path.slice(0, file.path.lastIndexOf("/")));
-      this.paths.push(
-        new RemotePath(
-          `${host.name}:${file.path}`,
-          {
-            connection,
-            privateKey,
-            path: file.path,
-            type: "file",
-            owner: file.owner,
-            group: file.group,
-            mode: file.mode,
-            content: file.content,
-            secret: file.secret,
-          },
-          { parent: this, dependsOn: parent ? [parent] : [] },
-        ),
-      );
-    }
+    this.paths = managedPaths(
+      { host: host.name, connection, privateKey },
+      host.directories.filter((d) => inService(d.path)),
+      host.files.filter((f) => inService(f.path)),
+      { parent: this },
+    );
 
     const serviceTrigger = restartTrigger(host, service, "service");
     const logTrigger = restartTrigger(host, service, "log");
