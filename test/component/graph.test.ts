@@ -1,6 +1,6 @@
 // The resource graph a Fleet registers: types, parents and dependencies.
 import { beforeAll, describe, expect, it } from "vitest";
-import { HOST_KEY, isSecret, plain, planWithSharedFiles, registerFleet, TYPES, twoHostPlan, type FleetRun } from "./mock-fleet";
+import { HOST_KEY, plain, planWithSharedFiles, registerFleet, TYPES, twoHostPlan, type FleetRun } from "./mock-fleet";
 
 const SUP = "/var/qmail/supervise";
 
