@@ -45,15 +45,15 @@ export const rblsmtpdOptions = {
     sampleContext: { rblsmtpd: { blockLists: ["zen.spamhaus.org"] } },
   }),
   timeout: option({
-    schema: integer(1, 600, "rblsmtpd.timeout").optional(),
-    doc: "Seconds to wait for block-list DNS answers (rblsmtpd -t). Default: rblsmtpd's 60.",
+    schema: integer(0, 600, "rblsmtpd.timeout").optional(),
+    doc: "Seconds rblsmtpd keeps talking to a refused client before hanging up (rblsmtpd -t; 0: answer with the error at once). Default: rblsmtpd's 60.",
     becomes: { flag: "-t", program: "rblsmtpd" },
     sample: 30,
     sampleContext: { rblsmtpd: { blockLists: ["zen.spamhaus.org"] } },
   }),
   allowLists: option({
     schema: z.array(dnsZone("rblsmtpd.allowLists[]")).default([]),
-    doc: "Zones whose listed clients skip the remaining lists (rblsmtpd -a, checked first). Default: none.",
+    doc: "Zones whose listed clients skip the block lists (rblsmtpd -a, checked first; with -C a failed lookup here also lets the client in). Default: none.",
     becomes: { flag: "-a", program: "rblsmtpd" },
     sample: ["list.dnswl.org"],
     sampleContext: { rblsmtpd: { blockLists: ["zen.spamhaus.org"] } },
