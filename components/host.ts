@@ -50,7 +50,7 @@ export class Host extends pulumi.ComponentResource {
       this.services.push(
         new SmtpService(
           `${plan.name}:${service.name}`,
-          { host: plan, service, connection, privateKey, needs: [...shared, ...(args.after ?? [])] },
+          { host: plan, service, connection, privateKey, needs: shared, after: args.after },
           { parent: this },
         ),
       );

@@ -16,6 +16,8 @@ export interface SmtpServiceArgs {
   privateKey?: pulumi.Input<string>;
   /** Host-level resources the service needs in place before it starts (shared files). */
   needs?: pulumi.Resource[];
+  /** Resources that must be done before anything of this service is touched (sequential rollout). */
+  after?: pulumi.Resource[];
 }
 
 export class SmtpService extends pulumi.ComponentResource {
@@ -31,7 +33,7 @@ export class SmtpService extends pulumi.ComponentResource {
       { host: host.name, connection, privateKey },
       host.directories.filter((d) => inService(d.path)),
       host.files.filter((f) => inService(f.path)),
-      { parent: this },
+      { parent: this, dependsOn: args.after ?? [] },
     );
 
     const serviceTrigger = restartTrigger(host, service, "service");
@@ -50,7 +52,7 @@ export class SmtpService extends pulumi.ComponentResource {
         serviceTrigger: serviceTrigger.secret ? pulumi.secret(serviceTrigger.hash) : serviceTrigger.hash,
         logTrigger: logTrigger.hash,
       },
-      { parent: this, dependsOn: [...this.paths, ...(args.needs ?? [])] },
+      { parent: this, dependsOn: [...this.paths, ...(args.needs ?? []), ...(args.after ?? [])] },
     );
     this.registerOutputs({ banner: this.supervised.banner });
   }

@@ -110,6 +110,9 @@ describe("Fleet rollout", () => {
     const mx1Services = ["SupervisedService mx1:smtpd", "SupervisedService mx1:submission"];
     expect(run.get("SupervisedService mx2:smtpd").dependsOn).toEqual(expect.arrayContaining(mx1Services));
     expect(run.get("SupervisedService mx2:submission").dependsOn).toEqual(expect.arrayContaining(mx1Services));
+    // Nothing of mx2 is written before mx1's services are up: not its run scripts either.
+    for (const r of run.resources.filter((r) => r.type === TYPES.remotePath && r.name.startsWith("mx2:")))
+      expect(r.dependsOn).toEqual(expect.arrayContaining(mx1Services));
     for (const r of run.resources.filter((r) => r.name.startsWith("mx1:")))
       expect(r.dependsOn.filter((d) => d.includes(" mx2:"))).toEqual([]);
   });
