@@ -209,8 +209,11 @@ describe("a fleet of three mailhubs kept as declared", () => {
       `update mailhub1:${SUPERVISE}/submission/log/run`,
     ].sort();
 
+    const loginsBefore = hubs.hosts.map(acceptedLogins);
     const preview = await project.run(["preview", "--refresh", "--json"]);
     expect(changedSteps(preview.stdout)).toEqual(drifted);
+    // Every file of a host was read back over one shared SSH connection.
+    expect(hubs.hosts.map(acceptedLogins)).toEqual(loginsBefore.map((n) => n + 1));
 
     const drift = runDrift(project);
     expect(drift.code).toBe(2);
