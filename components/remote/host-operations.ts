@@ -36,7 +36,12 @@ async function runScript(
   const command = connection.sudo ? `sudo -n ${shell}` : shell;
   const result = await connect(connection).run(command, stdin);
   if (result.code !== 0) {
-    throw new Error(`${where(connection)}: ${what} failed (exit ${result.code}): ${result.stderr.trim() || "no output"}`);
+    const stderr = result.stderr.trim() || "no output";
+    const hint =
+      !connection.sudo && connection.user !== "root" && /Permission denied|Operation not permitted/.test(stderr)
+        ? `; ${connection.user} is not root and ssh.sudo is off: set ssh.sudo: true (README, step 4) or log in as root`
+        : "";
+    throw new Error(`${where(connection)}: ${what} failed (exit ${result.code}): ${stderr}${hint}`);
   }
   return result;
 }

@@ -107,6 +107,7 @@ describe("a non-root SSH user with sudo", () => {
       `host ${host.name} (${DEPLOY_USER}@${ADDRESS}): installing ${CONTROL}/validrcptto.cdb failed (exit 1): `,
     );
     expect(output).toMatch(/Permission denied/);
+    expect(output).toContain(`${DEPLOY_USER} is not root and ssh.sudo is off: set ssh.sudo: true`);
     expect(logins(sshdLog().slice(logBefore)).filter((user) => user !== DEPLOY_USER)).toEqual([]);
     // Nothing was written: the cdb on the host is still the first one.
     const first = plan(["postmaster@e2e.test"]).files.find((f) => f.path === `${CONTROL}/validrcptto.cdb`)!;
