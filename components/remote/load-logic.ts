@@ -15,3 +15,23 @@ export function loadLogic<T>(modulePath: string): T {
   }
   return load(modulePath) as T;
 }
+
+/** The methods a logic module exports for a dynamic provider. */
+export interface ProviderLogic {
+  diff(id: string, olds: any, news: any): Promise<import("@pulumi/pulumi").dynamic.DiffResult>;
+  create(inputs: any): Promise<import("@pulumi/pulumi").dynamic.CreateResult>;
+  update(id: string, olds: any, news: any): Promise<import("@pulumi/pulumi").dynamic.UpdateResult>;
+  remove(id: string, props: any): Promise<void>;
+  read(id: string, props: any): Promise<import("@pulumi/pulumi").dynamic.ReadResult>;
+}
+
+/** A dynamic provider whose every method is one call into the logic module at `logicPath`. */
+export function providerFor(logicPath: string): import("@pulumi/pulumi").dynamic.ResourceProvider {
+  return {
+    diff: (id, olds, news) => loadLogic<ProviderLogic>(logicPath).diff(id, olds, news),
+    create: (inputs) => loadLogic<ProviderLogic>(logicPath).create(inputs),
+    update: (id, olds, news) => loadLogic<ProviderLogic>(logicPath).update(id, olds, news),
+    delete: (id, props) => loadLogic<ProviderLogic>(logicPath).remove(id, props),
+    read: (id, props) => loadLogic<ProviderLogic>(logicPath).read(id, props),
+  };
+}

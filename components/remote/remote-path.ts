@@ -1,20 +1,11 @@
 // RemotePath: one file, directory or symlink on a mailhub, drift-aware.
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { loadLogic } from "./load-logic";
-import type * as Logic from "./remote-path-logic";
+import { providerFor } from "./load-logic";
 import type { PathType } from "./host-operations";
 import type { Connection } from "./ssh-connection";
 
-const logicPath = require.resolve("./remote-path-logic");
-
-const provider: pulumi.dynamic.ResourceProvider = {
-  diff: (id, olds, news) => loadLogic<typeof Logic>(logicPath).diff(id, olds, news),
-  create: (inputs) => loadLogic<typeof Logic>(logicPath).create(inputs),
-  update: (id, olds, news) => loadLogic<typeof Logic>(logicPath).update(id, olds, news),
-  delete: (id, props) => loadLogic<typeof Logic>(logicPath).remove(id, props),
-  read: (id, props) => loadLogic<typeof Logic>(logicPath).read(id, props),
-};
+const provider = providerFor(require.resolve("./remote-path-logic"));
 
 export interface RemotePathArgs {
   connection: pulumi.Input<Omit<Connection, "privateKey">>;

@@ -1,19 +1,10 @@
 // SupervisedService: a daemontools service linked into svscan's directory,
 // restarted only when what it reads at start changed.
 import * as pulumi from "@pulumi/pulumi";
-import { loadLogic } from "./load-logic";
-import type * as Logic from "./supervised-service-logic";
+import { providerFor } from "./load-logic";
 import type { Connection } from "./ssh-connection";
 
-const logicPath = require.resolve("./supervised-service-logic");
-
-const provider: pulumi.dynamic.ResourceProvider = {
-  diff: (id, olds, news) => loadLogic<typeof Logic>(logicPath).diff(id, olds, news),
-  create: (inputs) => loadLogic<typeof Logic>(logicPath).create(inputs),
-  update: (id, olds, news) => loadLogic<typeof Logic>(logicPath).update(id, olds, news),
-  delete: (id, props) => loadLogic<typeof Logic>(logicPath).remove(id, props),
-  read: (id, props) => loadLogic<typeof Logic>(logicPath).read(id, props),
-};
+const provider = providerFor(require.resolve("./supervised-service-logic"));
 
 export interface SupervisedServiceArgs {
   connection: pulumi.Input<Omit<Connection, "privateKey">>;
