@@ -9,8 +9,9 @@
 // Surrounding spaces and tabs are ignored. Keys are lower-cased (ASCII, as
 // qmail-smtpd does), de-duplicated and sorted bytewise, so the same set gives the
 // same bytes whatever the input order. Value: empty accepts, "-" rejects.
-import { compareAt, newSortScratch, sortByteRangesUnlessSorted, type SortScratch } from "./byte-sort";
-import { CdbBufferWriter, CdbFileWriter } from "./writer";
+import { newSortScratch, sortKeyOrder } from "./byte-sort";
+import { CDB_HASH_START } from "./hash";
+import { AtomicCdbFile, CDB_HEADER_BYTES, CDB_MAX_BYTES, CdbTooLargeError, cdbTables } from "./writer";
 
 export const ACCEPT_VALUE = Buffer.alloc(0);
 export const REJECT_VALUE = Buffer.from("-");
@@ -39,14 +40,16 @@ export class ValidRcptToSourceError extends Error {
 
 /**
  * Parsed entries as ranges of one byte buffer (no per-entry objects: 1M
- * entries stay small). An entry is a reject when the byte before it is the
- * '!' marker, so no flag array is kept or moved while sorting.
+ * entries stay small), with the cdb hash of each key. An entry is a reject
+ * when the byte before it is the '!' marker, so no flag array is kept.
  */
 export interface ValidRcptToEntries {
   bytes: Buffer;
-  starts: Uint32Array;
-  lengths: Uint16Array;
+  /** Key k is bytes[ranges[2k], ranges[2k] + ranges[2k + 1]). */
+  ranges: Uint32Array;
   count: number;
+  /** Every key is greater than the one before it: already in final order, no duplicates. */
+  ascending: boolean;
 }
 
 function isReject(bytes: Uint8Array, start: number): boolean {
@@ -60,6 +63,7 @@ const NEWLINE = 0x0a;
 const HASH = 0x23;
 const BANG = 0x21;
 const AT = 0x40;
+const DASH = 0x2d;
 
 function isBlank(byte: number): boolean {
   return byte === SPACE || byte === TAB || byte === CR;
@@ -77,146 +81,235 @@ function lineOf(bytes: Buffer, offset: number): number {
   return line;
 }
 
-/**
- * Lower-cases ASCII letters of the whole buffer in place (comments included,
- * they are skipped anyway) and counts lines and bytes that need a closer look
- * (blanks other than newline, control characters). Four bytes at a time where
- * they are plain printable ASCII: this is the one pass over every input byte.
- */
-function lowerCaseAndCount(bytes: Buffer): { lines: number; oddBytes: number } {
-  let lines = 1;
-  let oddBytes = 0;
-  const byteAt = (i: number) => {
+function lowerCaseRange(bytes: Uint8Array, start: number, end: number): void {
+  for (let i = start; i < end; i++) {
     const b = bytes[i];
     if (b - 0x41 < 26 && b >= 0x41) bytes[i] = b | 0x20;
-    else if (b <= SPACE || b === 0x7f) {
-      if (b === NEWLINE) lines++;
-      else oddBytes++;
-    }
-  };
-  const n = bytes.length;
-  const misalignment = bytes.byteOffset & 3;
-  const head = Math.min(n, misalignment === 0 ? 0 : 4 - misalignment);
-  for (let i = 0; i < head; i++) byteAt(i);
-  const wordCount = (n - head) >>> 2;
-  const words = new Uint32Array(bytes.buffer, bytes.byteOffset + head, wordCount);
-  for (let w = 0; w < wordCount; w++) {
-    const x = words[w];
-    // Per byte b < 0x80, adding a constant sets bit 7 without carrying into the next byte:
-    // b + 0x5f has it iff b > 0x20, b + 0x01 iff b == 0x7f, b + 0x3f iff b >= 'A', b + 0x25 iff b > 'Z'.
-    if ((x & 0x80808080) !== 0 || ((~(x + 0x5f5f5f5f) | (x + 0x01010101)) & 0x80808080) !== 0) {
-      const at = head + w * 4;
-      byteAt(at);
-      byteAt(at + 1);
-      byteAt(at + 2);
-      byteAt(at + 3);
-      continue;
-    }
-    const upper = (x + 0x3f3f3f3f) & ~(x + 0x25252525) & 0x80808080;
-    if (upper !== 0) words[w] = x | (upper >>> 2);
   }
-  for (let i = head + wordCount * 4; i < n; i++) byteAt(i);
-  return { lines, oddBytes };
+}
+
+function compareRanges(bytes: Uint8Array, startA: number, lengthA: number, startB: number, lengthB: number): number {
+  const shorter = lengthA < lengthB ? lengthA : lengthB;
+  for (let d = 0; d < shorter; d++) {
+    const diff = bytes[startA + d] - bytes[startB + d];
+    if (diff !== 0) return diff;
+  }
+  return lengthA - lengthB;
 }
 
 /**
- * Parses the source, lower-casing keys IN PLACE in `bytes` (the caller hands
- * the buffer over; this avoids a second copy of a large list).
+ * A line the fast path of the parser does not take (blanks, comment, bad
+ * entry): the key range after trimming, undefined for a line to skip, or the
+ * reason the line is refused. The range is lower-cased in place.
+ */
+function slowLine(bytes: Buffer, lineStart: number, lineEnd: number): { start: number; end: number } | string | undefined {
+  let start = lineStart;
+  let end = lineEnd;
+  while (start < end && isBlank(bytes[start])) start++;
+  while (end > start && isBlank(bytes[end - 1])) end--;
+  if (start === end || bytes[start] === HASH) return undefined;
+  if (bytes[start] === BANG) {
+    start++;
+    if (start === end) return "'!' with no address after it";
+  }
+  lowerCaseRange(bytes, start, end);
+  const lastAt = bytes.lastIndexOf(AT, end - 1);
+  const firstAt = lastAt < start ? -1 : bytes.indexOf(AT, start);
+  let oddByte = -1;
+  for (let i = start; i < end; i++) {
+    const b = bytes[i];
+    if (b <= SPACE || b === 0x7f) {
+      oddByte = b;
+      break;
+    }
+  }
+  if (oddByte === SPACE || oddByte === TAB) return `${shown(bytes, start, end)} contains whitespace; one address per line`;
+  if (oddByte >= 0) return `${shown(bytes, start, end)} contains a control character`;
+  if (firstAt < 0) return `${shown(bytes, start, end)} has no '@' (expected local@domain, prefix-default@domain or @domain)`;
+  if (firstAt !== lastAt) return `${shown(bytes, start, end)} has more than one '@'`;
+  if (lastAt === end - 1) return `${shown(bytes, start, end)} has an empty domain`;
+  if (end - start > MAX_ENTRY_BYTES) return `${shown(bytes, start, end)} is longer than ${MAX_ENTRY_BYTES} bytes`;
+  return { start, end };
+}
+
+/**
+ * Parses the source in one pass over its bytes, lower-casing keys IN PLACE
+ * in `bytes` (the caller hands the buffer over; this avoids a second copy of
+ * a large list), hashing each key and noting whether the keys come in
+ * ascending order already.
  */
 export function parseValidRcptToInPlace(bytes: Buffer, unit: "line" | "entry" = "line"): ValidRcptToEntries {
-  const { lines, oddBytes } = lowerCaseAndCount(bytes);
-  const starts = new Uint32Array(lines);
-  const lengths = new Uint16Array(lines);
-  let count = 0;
-  const problems: SourceProblem[] = [];
-  const problem = (line: number, reason: string) => {
-    if (problems.length < MAX_REPORTED_PROBLEMS) problems.push({ line, reason });
-  };
-
   const total = bytes.length;
+  // The shortest entry is "@x" and a newline: the arrays are sized for that
+  // many, but only the part used is ever touched (and so in memory).
+  const capacity = Math.floor(total / 3) + 1;
+  const ranges = new Uint32Array(2 * capacity);
+  let count = 0;
+  let ascending = true;
+  let previousStart = 0;
+  let previousLength = 0;
+  const problems: SourceProblem[] = [];
+
   let lineNumber = 0;
-  let position = 0;
-  while (position < total) {
+  let i = 0;
+  while (i < total) {
     lineNumber++;
-    let end = bytes.indexOf(NEWLINE, position);
-    if (end === -1) end = total;
-    let start = position;
-    position = end + 1;
-    if (oddBytes > 0) {
-      while (start < end && isBlank(bytes[start])) start++;
-      while (end > start && isBlank(bytes[end - 1])) end--;
+    const lineStart = i;
+    let keyStart = i;
+    if (bytes[i] === BANG) keyStart = ++i;
+    let ats = 0;
+    let lastAt = -1;
+    let b = 0;
+    for (; i < total; i++) {
+      b = bytes[i];
+      if (b <= SPACE || b === 0x7f) break;
+      if (b - 0x41 < 26 && b >= 0x41) bytes[i] = b |= 0x20;
+      else if (b === AT) {
+        ats++;
+        lastAt = i;
+      }
     }
-    if (start === end || bytes[start] === HASH) continue;
-    if (bytes[start] === BANG) {
-      start++;
-      if (start === end) {
-        problem(lineNumber, "'!' with no address after it");
+    let keyEnd = i;
+    if (b === CR && i + 1 < total && bytes[i + 1] === NEWLINE) i++; // CRLF line end
+    if ((i === total || bytes[i] === NEWLINE) && ats === 1 && lastAt !== keyEnd - 1 && keyEnd - keyStart <= MAX_ENTRY_BYTES && bytes[lineStart] !== HASH) {
+      i++;
+    } else {
+      // Anything unusual on this line: the careful (slower) way, which also names the problem.
+      let lineEnd = i < total && bytes[i] === NEWLINE ? i : bytes.indexOf(NEWLINE, i);
+      if (lineEnd === -1) lineEnd = total;
+      i = lineEnd + 1;
+      const key = slowLine(bytes, lineStart, lineEnd);
+      if (key === undefined) continue;
+      if (typeof key === "string") {
+        if (problems.length < MAX_REPORTED_PROBLEMS) problems.push({ line: lineNumber, reason: key });
         continue;
       }
+      keyStart = key.start;
+      keyEnd = key.end;
     }
-    const lastAt = bytes.lastIndexOf(AT, end - 1);
-    const firstAt = lastAt < start ? -1 : bytes.indexOf(AT, start);
-    let oddByte = -1;
-    if (oddBytes > 0) {
-      for (let i = start; i < end; i++) {
-        const b = bytes[i];
-        if (b <= SPACE || b === 0x7f) {
-          oddByte = b;
-          break;
-        }
-      }
-    }
-    if (oddByte === SPACE || oddByte === TAB) problem(lineNumber, `${shown(bytes, start, end)} contains whitespace; one address per line`);
-    else if (oddByte >= 0) problem(lineNumber, `${shown(bytes, start, end)} contains a control character`);
-    else if (firstAt < 0) problem(lineNumber, `${shown(bytes, start, end)} has no '@' (expected local@domain, prefix-default@domain or @domain)`);
-    else if (firstAt !== lastAt) problem(lineNumber, `${shown(bytes, start, end)} has more than one '@'`);
-    else if (lastAt === end - 1) problem(lineNumber, `${shown(bytes, start, end)} has an empty domain`);
-    else if (end - start > MAX_ENTRY_BYTES) problem(lineNumber, `${shown(bytes, start, end)} is longer than ${MAX_ENTRY_BYTES} bytes`);
-    else {
-      starts[count] = start;
-      lengths[count] = end - start;
-      count++;
-    }
+    const length = keyEnd - keyStart;
+    if (ascending && count > 0 && compareRanges(bytes, previousStart, previousLength, keyStart, length) >= 0) ascending = false;
+    ranges[2 * count] = previousStart = keyStart;
+    ranges[2 * count + 1] = previousLength = length;
+    count++;
   }
   if (problems.length > 0) throw new ValidRcptToSourceError(problems, unit);
-  return { bytes, starts, lengths, count };
+  return { bytes, ranges, count, ascending };
 }
 
-interface RecordSink {
-  addRange(source: Uint8Array, keyStart: number, keyLength: number, value: Uint8Array): unknown;
+/** Where the cdb bytes go: records after the 2048-byte header, then the tables, then the header. */
+interface CdbOutput {
+  append(chunk: Buffer, length: number): void;
+  /** True when append is done with the chunk on return (it may be reused). */
+  readonly copiesChunks: boolean;
+}
+
+const CHUNK_BYTES = 1 << 18;
+
+const TOUCH_BLOCK = 256;
+let touched = 0;
+
+/**
+ * Reads the first and last byte of the next keys in sorted order, in a tight
+ * loop of independent loads: the cache misses (keys are scattered over the
+ * whole input) then overlap instead of stalling the copy loop one by one.
+ */
+function touchAhead(bytes: Uint8Array, ranges: Uint32Array, order: Uint32Array, from: number, to: number): void {
+  let sum = 0;
+  for (let i = from; i < to; i++) {
+    const k = order[i];
+    const start = ranges[2 * k];
+    sum += bytes[start + ranges[2 * k + 1] - 1] + bytes[start > 0 ? start - 1 : 0];
+  }
+  touched += sum;
 }
 
 /**
- * Sorts the entries in place and adds them to `sink` in byte order, each key
- * once. Duplicates are found while adding (the previous key was just copied,
- * so comparing costs no extra pass over memory). The same address both
- * accepted and rejected is an error, thrown after the loop; the caller then
- * discards what the sink got. Returns the number of keys added.
+ * Writes the records of the entries in byte order, each key once, then the
+ * hash tables; returns the header and the number of keys written. The same
+ * address both accepted and rejected is an error, thrown after the records;
+ * the caller then discards what the output got.
  */
-function addSortedUnique(entries: ValidRcptToEntries, unit: "line" | "entry", sink: RecordSink, scratch?: SortScratch): number {
-  sortByteRangesUnlessSorted(entries, scratch);
-  const { bytes, starts, lengths, count } = entries;
+function writeEntries(entries: ValidRcptToEntries, unit: "line" | "entry", output: CdbOutput): { header: Buffer; count: number } {
+  const { bytes, ranges, count } = entries;
+  let order: Uint32Array | undefined;
+  // Working arrays of the sort are reused for the table index afterwards.
+  let recordHashes: Uint32Array;
+  let positions: Uint32Array;
+  let grouped: [Uint32Array, Uint32Array] | [] = [];
+  if (entries.ascending) {
+    recordHashes = new Uint32Array(count);
+    positions = new Uint32Array(count);
+  } else {
+    order = new Uint32Array(count);
+    for (let i = 0; i < count; i++) order[i] = i;
+    const scratch = newSortScratch(count);
+    sortKeyOrder(entries, order, scratch);
+    recordHashes = scratch.words;
+    positions = scratch.spareWords;
+    grouped = [order, scratch.spareOrder];
+  }
+
   const problems: SourceProblem[] = [];
+  let chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+  let at = 0;
+  let position = CDB_HEADER_BYTES;
   let added = 0;
-  let previous = -1;
+  let previousStart = -1;
+  let previousLength = 0;
   for (let i = 0; i < count; i++) {
-    if (previous >= 0 && compareAt(entries, previous, i) === 0) {
-      if (isReject(bytes, starts[previous]) !== isReject(bytes, starts[i]) && problems.length < MAX_REPORTED_PROBLEMS) {
-        const [first, second] = starts[previous] < starts[i] ? [starts[previous], starts[i]] : [starts[i], starts[previous]];
-        const verdict = (start: number) => (isReject(bytes, start) ? "rejected" : "accepted");
+    if (order !== undefined && (i & (TOUCH_BLOCK - 1)) === 0) touchAhead(bytes, ranges, order, i, Math.min(count, i + TOUCH_BLOCK));
+    const k = order === undefined ? i : order[i];
+    const start = ranges[2 * k];
+    const length = ranges[2 * k + 1];
+    const reject = start > 0 && bytes[start - 1] === BANG;
+    if (order !== undefined && previousStart >= 0 && compareRanges(bytes, previousStart, previousLength, start, length) === 0) {
+      if (isReject(bytes, previousStart) !== reject && problems.length < MAX_REPORTED_PROBLEMS) {
+        const [first, second] = previousStart < start ? [previousStart, start] : [start, previousStart];
+        const verdict = (s: number) => (isReject(bytes, s) ? "rejected" : "accepted");
         problems.push({
           line: lineOf(bytes, second),
-          reason: `${shown(bytes, starts[i], starts[i] + lengths[i])} is ${verdict(second)} here but ${verdict(first)} on ${unit} ${lineOf(bytes, first)}`,
+          reason: `${shown(bytes, start, start + length)} is ${verdict(second)} here but ${verdict(first)} on ${unit} ${lineOf(bytes, first)}`,
         });
       }
       continue;
     }
-    sink.addRange(bytes, starts[i], lengths[i], isReject(bytes, starts[i]) ? REJECT_VALUE : ACCEPT_VALUE);
-    previous = i;
+    const recordBytes = reject ? 9 + length : 8 + length;
+    if (at + recordBytes > CHUNK_BYTES) {
+      output.append(chunk, at);
+      if (!output.copiesChunks) chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+      at = 0;
+    }
+    chunk[at] = length & 255;
+    chunk[at + 1] = length >>> 8;
+    chunk[at + 2] = 0;
+    chunk[at + 3] = 0;
+    chunk[at + 4] = reject ? 1 : 0;
+    chunk[at + 5] = 0;
+    chunk[at + 6] = 0;
+    chunk[at + 7] = 0;
+    at += 8;
+    // Copy and hash in one loop: for short keys this beats Buffer.copy.
+    let h = CDB_HASH_START;
+    for (let p = start, end = start + length; p < end; p++) {
+      const b = bytes[p];
+      chunk[at++] = b;
+      h = Math.imul(h, 33) ^ b;
+    }
+    if (reject) chunk[at++] = DASH;
+    recordHashes[added] = h >>> 0;
+    positions[added] = position;
+    position += recordBytes;
+    if (position + (added + 1) * 16 > CDB_MAX_BYTES) throw new CdbTooLargeError(`at record ${added + 1}`, CDB_MAX_BYTES);
+    previousStart = start;
+    previousLength = length;
     added++;
   }
   if (problems.length > 0) throw new ValidRcptToSourceError(problems.sort((a, b) => a.line - b.line), unit);
-  return added;
+  if (at > 0) output.append(chunk, at);
+  // The sort order is done with: it holds the grouped index now.
+  const header = cdbTables(recordHashes, positions, added, position, (table) => output.append(table, table.length), !output.copiesChunks, ...grouped);
+  return { header, count: added };
 }
 
 function ownedSource(source: string | Uint8Array | readonly string[]): { bytes: Buffer; unit: "line" | "entry" } {
@@ -234,9 +327,9 @@ function ownedSource(source: string | Uint8Array | readonly string[]): { bytes: 
 export function buildValidRcptTo(source: string | Uint8Array | readonly string[]): Buffer {
   const { bytes, unit } = ownedSource(source);
   const entries = parseValidRcptToInPlace(bytes, unit);
-  const writer = new CdbBufferWriter({ expectedRecords: entries.count });
-  addSortedUnique(entries, unit, writer);
-  return writer.toBuffer();
+  const chunks: Buffer[] = [];
+  const { header } = writeEntries(entries, unit, { append: (chunk, length) => chunks.push(chunk.subarray(0, length)), copiesChunks: false });
+  return Buffer.concat([header, ...chunks]);
 }
 
 /**
@@ -245,22 +338,16 @@ export function buildValidRcptTo(source: string | Uint8Array | readonly string[]
  */
 export function writeValidRcptToFile(source: Buffer, targetPath: string): number {
   const entries = parseValidRcptToInPlace(source, "line");
-  // Memory is the limit here: the sort's working arrays become the writer's
-  // index, and the entry offsets, no longer needed once every record is
-  // added, hold the grouped positions when the tables are built.
-  const scratch = newSortScratch(entries.count);
-  const writer = new CdbFileWriter(targetPath, {
-    expectedRecords: entries.count,
-    indexArrays: { hashes: scratch.words, positions: scratch.spareWords, groupedHashes: scratch.spareStarts, groupedPositions: entries.starts },
-  });
+  const file = new AtomicCdbFile(targetPath);
+  let written: { header: Buffer; count: number };
   try {
-    const count = addSortedUnique(entries, "line", writer, scratch);
-    writer.commit();
-    return count;
+    written = writeEntries(entries, "line", { append: (chunk, length) => file.append(chunk, length), copiesChunks: true });
   } catch (err) {
-    writer.abort();
+    file.abort();
     throw err;
   }
+  file.commit(written.header);
+  return written.count;
 }
 
 /** ASCII lower-casing only, as qmail-smtpd's case_lowerb does. */

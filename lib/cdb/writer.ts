@@ -122,52 +122,8 @@ class CdbEncoder {
   /** Emits the hash tables and returns the header. */
   finishTables(): Buffer {
     this.flush();
-    const n = this.count;
-    const hashes = this.hashes;
-    const positions = this.positions;
-    const bucketCounts = new Uint32Array(256);
-    for (let i = 0; i < n; i++) bucketCounts[hashes[i] & 255]++;
-    // (hash, position) grouped by bucket, insertion order kept inside each
-    // bucket, so each table is then built from one sequential stretch.
-    const bucketStart = new Uint32Array(257);
-    for (let b = 0; b < 256; b++) bucketStart[b + 1] = bucketStart[b] + bucketCounts[b];
-    const fill = bucketStart.slice(0, 256);
     const spare = this.indexArrays;
-    const groupedHashes = spare?.groupedHashes && spare.groupedHashes.length >= n ? spare.groupedHashes : new Uint32Array(n);
-    const groupedPositions = spare?.groupedPositions && spare.groupedPositions.length >= n ? spare.groupedPositions : new Uint32Array(n);
-    for (let i = 0; i < n; i++) {
-      const h = hashes[i];
-      const at = fill[h & 255]++;
-      groupedHashes[at] = h;
-      groupedPositions[at] = positions[i];
-    }
-
-    const header = Buffer.alloc(CDB_HEADER_BYTES);
-    let largest = 0;
-    for (let b = 0; b < 256; b++) largest = Math.max(largest, bucketCounts[b]);
-    // When emit is done with a chunk on return, one table buffer serves all 256 tables.
-    const sharedPairs = this.emitKeepsChunk ? undefined : new Uint32Array(largest * 4);
-    let tablePosition = this.position;
-    for (let b = 0; b < 256; b++) {
-      const slots = bucketCounts[b] * 2;
-      writeUint32LE(header, b * 8, tablePosition);
-      writeUint32LE(header, b * 8 + 4, slots);
-      if (slots === 0) continue;
-      // (hash, position) pairs, little-endian 32-bit as the format wants; position 0 marks a free slot
-      // (no record starts at 0, the header is there).
-      const pairs = sharedPairs ? sharedPairs.fill(0, 0, slots * 2) : new Uint32Array(slots * 2);
-      for (let i = bucketStart[b], end = bucketStart[b + 1]; i < end; i++) {
-        const h = groupedHashes[i];
-        let where = (h >>> 8) % slots;
-        while (pairs[where * 2 + 1] !== 0) if (++where === slots) where = 0;
-        pairs[where * 2] = h;
-        pairs[where * 2 + 1] = groupedPositions[i];
-      }
-      const table = Buffer.from(pairs.buffer, 0, slots * 8);
-      if (!LITTLE_ENDIAN) table.swap32();
-      this.emit(table);
-      tablePosition += slots * 8;
-    }
+    const header = cdbTables(this.hashes, this.positions, this.count, this.position, this.emit, this.emitKeepsChunk, spare?.groupedHashes, spare?.groupedPositions);
     this.hashes = new Uint32Array(0);
     this.positions = new Uint32Array(0);
     return header;
@@ -187,6 +143,121 @@ class CdbEncoder {
     const positions = new Uint32Array(this.positions.length * 2);
     positions.set(this.positions);
     this.positions = positions;
+  }
+}
+
+/**
+ * The 256 hash tables of a cdb whose records (hash and position of each, in
+ * record order) end at `tablesStart`: emits the tables in order and returns
+ * the 2048-byte header. `groupedHashes` and `groupedPositions` are optional
+ * working arrays (at least `count` long).
+ */
+export function cdbTables(
+  hashes: Uint32Array,
+  positions: Uint32Array,
+  count: number,
+  tablesStart: number,
+  emit: (table: Buffer) => void,
+  emitKeepsChunk: boolean,
+  groupedHashes?: Uint32Array,
+  groupedPositions?: Uint32Array,
+): Buffer {
+  const n = count;
+  const bucketCounts = new Uint32Array(256);
+  for (let i = 0; i < n; i++) bucketCounts[hashes[i] & 255]++;
+  // (hash, position) grouped by bucket, insertion order kept inside each
+  // bucket, so each table is then built from one sequential stretch.
+  const bucketStart = new Uint32Array(257);
+  for (let b = 0; b < 256; b++) bucketStart[b + 1] = bucketStart[b] + bucketCounts[b];
+  const fill = bucketStart.slice(0, 256);
+  const gHashes = groupedHashes && groupedHashes.length >= n ? groupedHashes : new Uint32Array(n);
+  const gPositions = groupedPositions && groupedPositions.length >= n ? groupedPositions : new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    const h = hashes[i];
+    const at = fill[h & 255]++;
+    gHashes[at] = h;
+    gPositions[at] = positions[i];
+  }
+
+  const header = Buffer.alloc(CDB_HEADER_BYTES);
+  let largest = 0;
+  for (let b = 0; b < 256; b++) largest = Math.max(largest, bucketCounts[b]);
+  // When emit is done with a chunk on return, one table buffer serves all 256 tables.
+  const sharedPairs = emitKeepsChunk ? undefined : new Uint32Array(largest * 4);
+  let tablePosition = tablesStart;
+  for (let b = 0; b < 256; b++) {
+    const slots = bucketCounts[b] * 2;
+    writeUint32LE(header, b * 8, tablePosition);
+    writeUint32LE(header, b * 8 + 4, slots);
+    if (slots === 0) continue;
+    // (hash, position) pairs, little-endian 32-bit as the format wants; position 0 marks a free slot
+    // (no record starts at 0, the header is there).
+    const pairs = sharedPairs ? sharedPairs.fill(0, 0, slots * 2) : new Uint32Array(slots * 2);
+    for (let i = bucketStart[b], end = bucketStart[b + 1]; i < end; i++) {
+      const h = gHashes[i];
+      let where = (h >>> 8) % slots;
+      while (pairs[where * 2 + 1] !== 0) if (++where === slots) where = 0;
+      pairs[where * 2] = h;
+      pairs[where * 2 + 1] = gPositions[i];
+    }
+    const table = Buffer.from(pairs.buffer, 0, slots * 8);
+    if (!LITTLE_ENDIAN) table.swap32();
+    emit(table);
+    tablePosition += slots * 8;
+  }
+  return header;
+}
+
+/**
+ * A file written through a temporary file beside `targetPath`, renamed into
+ * place on `commit()`, so readers never see a half-written database. Bytes
+ * are appended after the header, which is written last.
+ */
+export class AtomicCdbFile {
+  private readonly fd: number;
+  private readonly tempPath: string;
+  private offset = CDB_HEADER_BYTES;
+  private open = true;
+
+  constructor(
+    readonly targetPath: string,
+    mode = 0o644,
+  ) {
+    const dir = path.dirname(path.resolve(targetPath));
+    this.tempPath = path.join(dir, `.${path.basename(targetPath)}.${process.pid}.${Date.now()}.tmp`);
+    this.fd = fs.openSync(this.tempPath, "wx", mode);
+  }
+
+  /** Appends chunk[0, length). */
+  append(chunk: Uint8Array, length = chunk.length): void {
+    fs.writeSync(this.fd, chunk, 0, length, this.offset);
+    this.offset += length;
+  }
+
+  commit(header: Uint8Array): void {
+    try {
+      fs.writeSync(this.fd, header, 0, header.length, 0);
+      fs.fsyncSync(this.fd);
+      fs.closeSync(this.fd);
+      this.open = false;
+      fs.renameSync(this.tempPath, this.targetPath);
+    } catch (err) {
+      this.abort();
+      throw err;
+    }
+  }
+
+  /** Drops the temporary file; the target is left as it was. */
+  abort(): void {
+    if (this.open) {
+      this.open = false;
+      try {
+        fs.closeSync(this.fd);
+      } catch {
+        // already closed
+      }
+    }
+    fs.rmSync(this.tempPath, { force: true });
   }
 }
 
@@ -241,23 +312,15 @@ export class CdbBufferWriter {
  * place on `commit()`, so readers never see a half-written database.
  */
 export class CdbFileWriter {
-  private readonly fd: number;
-  private readonly tempPath: string;
+  private readonly file: AtomicCdbFile;
   private readonly encoder: CdbEncoder;
-  private offset = CDB_HEADER_BYTES;
-  private open = true;
 
   constructor(
     readonly targetPath: string,
     options: CdbWriterOptions & { mode?: number } = {},
   ) {
-    const dir = path.dirname(path.resolve(targetPath));
-    this.tempPath = path.join(dir, `.${path.basename(targetPath)}.${process.pid}.${Date.now()}.tmp`);
-    this.fd = fs.openSync(this.tempPath, "wx", options.mode ?? 0o644);
-    this.encoder = new CdbEncoder((chunk) => {
-      fs.writeSync(this.fd, chunk, 0, chunk.length, this.offset);
-      this.offset += chunk.length;
-    }, false, options.limitBytes ?? CDB_MAX_BYTES, options.expectedRecords ?? 1024, options.indexArrays);
+    this.file = new AtomicCdbFile(targetPath, options.mode ?? 0o644);
+    this.encoder = new CdbEncoder((chunk) => this.file.append(chunk), false, options.limitBytes ?? CDB_MAX_BYTES, options.expectedRecords ?? 1024, options.indexArrays);
   }
 
   get recordCount(): number {
@@ -295,30 +358,19 @@ export class CdbFileWriter {
   }
 
   commit(): void {
+    let header: Buffer;
     try {
-      const header = this.encoder.finishTables();
-      fs.writeSync(this.fd, header, 0, header.length, 0);
-      fs.fsyncSync(this.fd);
-      fs.closeSync(this.fd);
-      this.open = false;
-      fs.renameSync(this.tempPath, this.targetPath);
+      header = this.encoder.finishTables();
     } catch (err) {
       this.abort();
       throw err;
     }
+    this.file.commit(header);
   }
 
   /** Drops the temporary file; the target is left as it was. */
   abort(): void {
-    if (this.open) {
-      this.open = false;
-      try {
-        fs.closeSync(this.fd);
-      } catch {
-        // already closed
-      }
-    }
-    fs.rmSync(this.tempPath, { force: true });
+    this.file.abort();
   }
 }
 
