@@ -116,10 +116,6 @@ class SshConnection {
     return this.ready;
   }
 
-  close(): void {
-    this.client.end();
-  }
-
   private async acquire(): Promise<void> {
     if (this.active < MAX_CHANNELS) {
       this.active++;
@@ -155,9 +151,4 @@ export function connect(connection: Connection): SshConnection {
     existing.whenReady().catch(() => pool.delete(id));
   }
   return existing;
-}
-
-export function closeAll(): void {
-  for (const connection of pool.values()) connection.close();
-  pool.clear();
 }

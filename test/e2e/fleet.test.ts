@@ -1,7 +1,7 @@
 // Hosts made to match: three sandbox mailhubs with an MX and a submission
 // service, the SSL key, auth.cdb, validrcptto.cdb and a tcprules cdb, driven
 // through the real engine: fresh up, no-op up, cdb-only change, one restart,
-// drift found and repaired, a service removed, a wrong host key, secrets kept
+// drift found and repaired, a service removed, a wrong host key, a host removed, secrets kept
 // out of state.
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -35,6 +35,8 @@ interface Options {
   greetings: Record<string, string>;
   withSubmission: boolean;
   hostKeys?: Record<string, string>;
+  /** Hosts left out of the config. */
+  without?: string[];
 }
 
 describe("a fleet of three mailhubs kept as declared", () => {
@@ -72,7 +74,7 @@ describe("a fleet of three mailhubs kept as declared", () => {
         ? [{ name: "submission", preset: "submission", auth: { method: "cdb", cdbFile: `${CONTROL}/auth.cdb` } }]
         : []),
     ],
-    hosts: hubs.hosts.map((host) => ({
+    hosts: hubs.hosts.filter((host) => !o.without?.includes(host.name)).map((host) => ({
       name: host.name,
       address: host.address,
       ssh: o.hostKeys?.[host.name] ? { hostKey: o.hostKeys[host.name] } : { knownHostsFile: hubs.knownHosts },
@@ -260,7 +262,25 @@ describe("a fleet of three mailhubs kept as declared", () => {
     expect(await readBanner(three.address)).toBe("220 never.e2e.test ESMTP");
   });
 
-  it("8. state holds no plain SSL key, password or SSH private key", async () => {
+  it("8. a host removed from config: what qmail-fleet put there is gone, nothing else", async () => {
+    const three = hubs.host("mailhub3");
+    const planned = expectedPlan().find((p) => p.name === "mailhub3")!;
+    await configure({ ...options, without: ["mailhub3"] });
+    await project.up();
+    for (const file of planned.files) {
+      expect(await hubs.ssh(three, `test -e ${file.path} && echo present || echo gone`)).toBe("gone\n");
+    }
+    expect(await hubs.ssh(three, "ls -A /service")).toBe("");
+    expect(await hubs.processes(three, /supervise|tcpserver|multilog/)).toEqual([]);
+    // What the host had before qmail-fleet came stays.
+    expect(await hubs.ssh(three, `cat ${CONTROL}/me; test -x /var/qmail/bin/qmail-smtpd && echo kept`)).toBe(
+      "mailhub3.sandbox.test\nkept\n",
+    );
+    // The other hosts are untouched.
+    expect(await readBanner(hubs.host("mailhub1").address)).toBe("220 mailhub1.e2e.test ESMTP");
+  });
+
+  it("9. state holds no plain SSL key, password or SSH private key", async () => {
     const exported = await project.exportState();
     const onDisk = execFileSync("sh", ["-c", `cat ${join(project.dir, "state")}/.pulumi/stacks/*/*.json*`]).toString();
     const sshKey = readFileSync(hubs.clientKey, "utf8");
