@@ -20,12 +20,12 @@ const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE
 export function privateKeyShapeProblem(text: string, what: string): string | undefined {
   if (!PEM_PRIVATE_KEY.test(text)) {
     if (/-----BEGIN CERTIFICATE-----/.test(text))
-      return `${what} holds a certificate, not a private key: put the certificate into sslCertificate and the key (-----BEGIN PRIVATE KEY-----) here`;
-    return `${what} must be a PEM private key (-----BEGIN PRIVATE KEY----- ... -----END PRIVATE KEY-----); the value given is not one`;
+      return `${what} holds a certificate, not a private key: put the certificate into sslCertificate and the PEM key here`;
+    return `${what} must be a PEM private key, as openssl genpkey writes it; the value given is not one`;
   }
-  if (/BEGIN OPENSSH PRIVATE KEY/.test(text))
+  if (/-----BEGIN OPENSSH PRIVATE/.test(text))
     return `${what} is an OpenSSH key, which TLS cannot use: give a PEM key (openssl genpkey, or ssh-keygen -p -m PEM)`;
-  if (/BEGIN ENCRYPTED PRIVATE KEY|Proc-Type: 4,ENCRYPTED/.test(text))
+  if (/-----BEGIN ENCRYPTED PRIVATE|Proc-Type: 4,ENCRYPTED/.test(text))
     return `${what} is protected by a passphrase, which sslserver and qmail-smtpd cannot ask for: decrypt it first (openssl pkey -in key.pem -out plain.pem)`;
   if (/-----BEGIN CERTIFICATE-----/.test(text))
     return `${what} holds a certificate as well: put only the key here, the certificate chain into sslCertificate`;

@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { parseFleetConfig } from "../../lib/config";
 import type { FleetPlan, HostPlan, ManagedFile } from "../../lib/host-plan";
 import { planFleet } from "../../lib/plan";
+import { pemBlock } from "../pem";
 
 // The components find their provider logic with require.resolve("./x-logic"),
 // which needs a .ts loader; the Pulumi language host registers ts-node, so do the same.
@@ -14,8 +15,8 @@ import { planFleet } from "../../lib/plan";
 require("ts-node").register({ transpileOnly: true, compilerOptions: { module: "commonjs" } });
 
 export const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKREcv9w/RBTq8tGL0tCpFgM07bu1UoHQJLyD4sT+RgM";
-export const PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nmock-client-key\n-----END OPENSSH PRIVATE KEY-----\n";
-export const SSL_KEY = "-----BEGIN PRIVATE KEY-----\nmock-ssl-key\n-----END PRIVATE KEY-----\n";
+export const PRIVATE_KEY = pemBlock("OPENSSH PRIVATE KEY", "mock-client-key");
+export const SSL_KEY = pemBlock("PRIVATE KEY", "mock-ssl-key");
 
 export const TYPES = {
   fleet: "qmail-fleet:index:Fleet",

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseFleetConfig } from "../../../lib/config";
 import { HOST_KEY, fleetWith, mustFail, mustParse } from "../schema/fixtures";
+import { pemBlock } from "../../pem";
 
 const host = (extra: Record<string, unknown> = {}) => ({ name: "mx1", address: "192.0.2.10", ssh: { hostKey: HOST_KEY }, ...extra });
 
@@ -54,7 +55,7 @@ describe("parseFleetConfig: shape and defaults", () => {
       sslCertificate: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
       rollout: { order: ["mx1"] },
       saltSecret: { secure: "v1:salt" },
-      sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----",
+      sshPrivateKey: pemBlock("OPENSSH PRIVATE KEY", "x"),
     };
     const { config } = mustParse(raw);
     expect(config).toMatchObject({

@@ -11,6 +11,7 @@ import { renderCommand } from "../../../cli/commands/render";
 import { validateCommand } from "../../../cli/commands/validate";
 import { buildValidRcptTo } from "../../../lib/cdb/validrcptto";
 import { HOST_KEY } from "../schema/fixtures";
+import { extractPem } from "../../pem";
 
 const EXAMPLE = join(__dirname, "..", "..", "..", "examples", "mailhub-files", "Pulumi.mailhub.yaml");
 
@@ -28,7 +29,7 @@ let key: string;
 beforeAll(() => {
   const made = spawnSync("openssl", ["req", "-x509", "-newkey", "ed25519", "-nodes", "-subj", "/CN=test", "-days", "2", "-keyout", "-", "-out", "-"], { encoding: "utf8" });
   if (made.status !== 0) throw new Error(made.stderr);
-  key = /-----BEGIN PRIVATE KEY-----[\s\S]+?-----END PRIVATE KEY-----\n/.exec(made.stdout)![0];
+  key = extractPem(made.stdout, "PRIVATE KEY");
   const certificate = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n/.exec(made.stdout)![0];
   configFile = join(mkdtempSync(join(tmpdir(), "qf-secrets-")), "fleet.json");
   writeFileSync(

@@ -9,13 +9,14 @@ import { buildValidRcptTo } from "../../../lib/cdb/validrcptto";
 import type { ManagedFile } from "../../../lib/host-plan";
 import { planFleet, PlanError } from "../../../lib/plan";
 import { fleetWith, mustFail, mustParse } from "../schema/fixtures";
+import { extractPem, pemBlock } from "../../pem";
 
 function keyAndCertificate(cn: string): { key: string; certificate: string } {
   const result = spawnSync("openssl", ["req", "-x509", "-newkey", "ed25519", "-nodes", "-subj", `/CN=${cn}`, "-days", "2", "-keyout", "-", "-out", "-"], {
     encoding: "utf8",
   });
   if (result.status !== 0) throw new Error(`openssl failed: ${result.stderr}`);
-  const key = /-----BEGIN PRIVATE KEY-----[\s\S]+?-----END PRIVATE KEY-----\n/.exec(result.stdout)![0];
+  const key = extractPem(result.stdout, "PRIVATE KEY");
   const certificate = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n/.exec(result.stdout)![0];
   return { key, certificate };
 }
@@ -104,7 +105,7 @@ describe("SSL key and certificate", () => {
   it("checks the PEM shapes and the pair without ever quoting the key", () => {
     const errors = (raw: Record<string, unknown>) => mustFail({ ...fleetWith([smtps]), ...raw }).join("\n");
     const notPem = errors({ sslKey: "hunter2-not-a-key", sslCertificate: pair.certificate });
-    expect(notPem).toContain("sslKey: sslKey must be a PEM private key (-----BEGIN PRIVATE KEY----- ... -----END PRIVATE KEY-----); the value given is not one");
+    expect(notPem).toContain("sslKey: sslKey must be a PEM private key, as openssl genpkey writes it; the value given is not one");
     expect(notPem).not.toContain("hunter2");
     expect(errors({ sslKey: pair.certificate, sslCertificate: pair.certificate })).toContain("sslKey: sslKey holds a certificate, not a private key");
     const leaked = errors({ sslKey: pair.key, sslCertificate: pair.key + pair.certificate });
@@ -118,7 +119,7 @@ describe("SSL key and certificate", () => {
     expect(errors({ sslKey: broken, sslCertificate: pair.certificate })).toContain("sslKey has the shape of a PEM private key but cannot be read as one");
     expect(errors({ sslKey: pair.key })).toContain("sslCertificate: sslKey is set but no certificate");
     expect(errors({ sslCertificate: pair.certificate })).toContain("sslKey: sslCertificate is set but no private key");
-    const encrypted = "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIB\n-----END ENCRYPTED PRIVATE KEY-----\n";
+    const encrypted = pemBlock("ENCRYPTED PRIVATE KEY", "MIIB");
     expect(errors({ sslKey: encrypted, sslCertificate: pair.certificate })).toContain("protected by a passphrase");
   });
 
