@@ -6,8 +6,7 @@ import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { FleetConfig, HostConfig, ServiceConfig } from "./config";
 import type { FleetPlan, HostPlan, ManagedDirectory, ManagedFile, ServicePlan, SshTarget } from "./host-plan";
-import { formatPath } from "./schema/issue-path";
-import { isActive, serviceWarnings } from "./schema/service-rules";
+import { isActive } from "./schema/service-rules";
 import { renderLogScript } from "./render/log-script";
 import { renderRunScript } from "./render/run-script";
 import { newSharedFilesContext, planSharedFiles, SharedFileError, type SharedFilesContext } from "./plan-files";
@@ -24,13 +23,8 @@ export function planFleet(config: FleetConfig, options: PlanOptions = {}): Fleet
   const notRendered = new Set<string>();
   const shared = newSharedFilesContext(config, readFile, (message) => notRendered.add(message));
   const hosts = config.hosts.map((host) => planHost(host, readFile, shared));
-  const warnings = new Set<string>();
-  for (const host of config.hosts)
-    for (const service of host.services)
-      for (const { path, message } of serviceWarnings(service))
-        warnings.add(`host ${host.name}, service ${service.name}, ${formatPath(path)}: ${message}`);
-  for (const message of notRendered) warnings.add(message);
-  return { hosts, warnings: [...warnings] };
+  // The seed's advice is parseFleetConfig's to give; a plan adds only what planning found.
+  return { hosts, warnings: [...notRendered] };
 }
 
 function planHost(host: HostConfig, readFile: NonNullable<PlanOptions["readFile"]>, shared: SharedFilesContext): HostPlan {

@@ -29,7 +29,6 @@ export const renderCommand: Command = {
     }
     const loaded = loadFleet(parsed.config);
     if (!loaded.ok) return 1;
-    for (const warning of loaded.plan.warnings) process.stderr.write(`warning: ${warning}\n`);
     const known = loaded.plan.hosts.map((host) => host.name);
     const unknown = parsed.hosts.filter((name) => !known.includes(name));
     if (unknown.length > 0) {

@@ -42,6 +42,7 @@ export function loadFleet(file: string) {
     }
     if (parsed.warnings.length > 0) process.stderr.write(indentWarnings(formatIssues(parsed.warnings)) + "\n");
     const plan = planFleet(parsed.config, { readFile: (path) => readFileSync(resolve(dirname(file), path)) });
+    for (const warning of plan.warnings) process.stderr.write(`warning: ${warning}\n`);
     return { ok: true as const, config: parsed.config, plan };
   } catch (error) {
     if (error instanceof ConfigFileError || error instanceof PlanError) {

@@ -14,9 +14,11 @@ const GOLDEN = join(__dirname, "..", "..", "golden");
 const EXAMPLES = join(__dirname, "..", "..", "..", "examples");
 const update = process.env.UPDATE_GOLDEN === "1";
 
+/** The plan, with the warnings a user would see: the parser's, then the planner's. */
 function planOf(file: string): FleetPlan {
-  const { config } = mustParse(readConfigFile(file));
-  return planFleet(config, { readFile: (path) => readFileSync(join(file, "..", path)) });
+  const { config, warnings } = mustParse(readConfigFile(file));
+  const plan = planFleet(config, { readFile: (path) => readFileSync(join(file, "..", path)) });
+  return { ...plan, warnings: [...warnings, ...plan.warnings] };
 }
 
 /** Golden file name of a host file: its path with / as _. */
