@@ -2,7 +2,7 @@
 // sandbox/mailhubs, checked with the real OpenSSH client, svstat and a raw
 // TCP read of the SMTP banner.
 import { execFile, execFileSync } from "node:child_process";
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync, readlinkSync, rmSync } from "node:fs";
 import { connect } from "node:net";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -68,19 +68,21 @@ export class Mailhubs {
   /** Processes of the host's mount namespace whose command line matches `pattern`. */
   async processes(host: SandboxHost, pattern: RegExp): Promise<string[]> {
     const initPid = readFileSync(join(host.root, "init.pid"), "utf8").trim();
-    const namespace = execFileSync("readlink", [`/proc/${initPid}/ns/mnt`]).toString().trim();
+    const namespace = readlinkSync(`/proc/${initPid}/ns/mnt`);
     const { stdout } = await run("ps", ["-eo", "pid=,args="]);
     const found: string[] = [];
-    for (const line of stdout.split("\n")) {
-      const pid = line.trim().split(/\s+/)[0];
+    for (const raw of stdout.split("\n")) {
+      // ps right-aligns the pid column: patterns see the line without that padding.
+      const line = raw.trim();
+      const pid = line.split(/\s+/)[0];
       if (!pid) continue;
-      let ns = "";
+      let ns: string;
       try {
-        ns = execFileSync("readlink", [`/proc/${pid}/ns/mnt`], { stdio: ["ignore", "pipe", "ignore"] }).toString().trim();
+        ns = readlinkSync(`/proc/${pid}/ns/mnt`);
       } catch {
-        continue;
+        continue; // ended meanwhile
       }
-      if (ns === namespace && pattern.test(line)) found.push(line.trim());
+      if (ns === namespace && pattern.test(line)) found.push(line);
     }
     return found;
   }
