@@ -10,6 +10,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { prng } from "../test/prng";
 
 const ADDRESSES = Number(process.env.BENCH_ADDRESSES ?? 1_000_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -17,17 +18,6 @@ const ROOT = path.resolve(__dirname, "..");
 const CLI = path.join(ROOT, "bin", "qmail-fleet");
 const GNU_TIME = "/usr/bin/time";
 
-// Deterministic generator (mulberry32) so every run builds the same list.
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const FIRST = ["anna", "bernd", "carla", "dieter", "eva", "frank", "gabi", "hans", "ines", "jan", "kim", "lena", "max", "nina", "olaf", "paula"];
 const LAST = ["mueller", "schmidt", "schneider", "fischer", "weber", "meyer", "wagner", "becker", "schulz", "hoffmann"];

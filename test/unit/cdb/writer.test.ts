@@ -4,20 +4,10 @@ import { describe, expect, it } from "vitest";
 import { CdbReader } from "../../../lib/cdb/reader";
 import { buildCdb, CdbBufferWriter, CdbFileWriter, CdbTooLargeError } from "../../../lib/cdb/writer";
 import { buildWithCdbmake, buildWithTinycdb, queryWithTinycdb, tempDir } from "./debian-tools";
+import { prng } from "../../prng";
 
 type Records = Array<[Buffer, Buffer]>;
 
-// Small deterministic PRNG so a failure can be replayed.
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomBytes(next: () => number, maxLength: number): Buffer {
   const length = Math.floor(next() * (maxLength + 1));

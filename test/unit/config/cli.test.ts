@@ -3,9 +3,10 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { renderCommand } from "../../../cli/commands/render";
 import { validateCommand } from "../../../cli/commands/validate";
+import { captureOutput } from "../../capture-output";
 
 // cli/main loads commands with require(), which vitest cannot resolve for .ts
 // files; the dispatcher is exercised through the compiled bin by hand.
@@ -14,26 +15,19 @@ const main = ([name, ...args]: string[]) => (name === "validate" ? validateComma
 const EXAMPLES = join(__dirname, "..", "..", "..", "examples");
 const examples = ["Pulumi.mx-fleet.yaml", "submission.yaml", "smtps.json"].map((name) => join(EXAMPLES, name));
 
-let stdout = "";
-let stderr = "";
-beforeEach(() => {
-  stdout = stderr = "";
-  vi.spyOn(process.stdout, "write").mockImplementation((chunk) => ((stdout += String(chunk)), true));
-  vi.spyOn(process.stderr, "write").mockImplementation((chunk) => ((stderr += String(chunk)), true));
-});
-afterEach(() => vi.restoreAllMocks());
+const output = captureOutput();
 
 describe("qmail-fleet validate", () => {
   it.each(examples)("accepts %s", async (file) => {
     expect(await main(["validate", file])).toBe(0);
-    expect(stdout).toContain(": ok (");
+    expect(output.stdout).toContain(": ok (");
   });
 
   it("prints one path: message line per error and exits 1", async () => {
     const file = join(mkdtempSync(join(tmpdir(), "qf-")), "bad.yaml");
     writeFileSync(file, "hosts:\n  - name: mx1\n    address: 192.0.2.10\n    services: [{ name: smtpd, ip: '0', port: 0 }]\n");
     expect(await main(["validate", file])).toBe(1);
-    expect(stderr.trim().split("\n")).toEqual([
+    expect(output.stderr.trim().split("\n")).toEqual([
       "hosts[0].ssh.hostKey: host 'mx1' has no pinned host key: set ssh.hostKey to its public key line (\"ssh-ed25519 AAAA...\") or ssh.knownHostsFile",
       "hosts[0].services[0].port: the port must be between 1 and 65535",
     ]);
@@ -44,12 +38,12 @@ describe("qmail-fleet validate", () => {
     const key = readFileSync(join(EXAMPLES, "known_hosts"), "utf8").split("\n")[1].split(" ").slice(1).join(" ");
     writeFileSync(file, JSON.stringify({ hosts: [{ name: "mx1", address: "192.0.2.10", ssh: { hostKey: key }, services: [{ name: "smtpd", ip: "0", relayReject: true }] }] }));
     expect(await main(["validate", file])).toBe(0);
-    expect(stderr).toMatch(/^warning: hosts\[0\]\.services\[0\]\.relayReject: RELAYREJ/);
+    expect(output.stderr).toMatch(/^warning: hosts\[0\]\.services\[0\]\.relayReject: RELAYREJ/);
   });
 
   it("needs exactly one file", async () => {
     expect(await main(["validate"])).toBe(1);
-    expect(stderr).toContain("usage: qmail-fleet validate");
+    expect(output.stderr).toContain("usage: qmail-fleet validate");
   });
 });
 
@@ -76,11 +70,11 @@ describe("qmail-fleet render", () => {
     expect(existsSync(join(out, "mx1", "manifest.json"))).toBe(true);
     expect(existsSync(join(out, "mx2"))).toBe(false);
     expect(await main(["render", examples[0], "--host", "nope", "--out", out])).toBe(1);
-    expect(stderr).toContain("no host named nope");
+    expect(output.stderr).toContain("no host named nope");
   });
 
   it("needs --out", async () => {
     expect(await main(["render", examples[0]])).toBe(1);
-    expect(stderr).toContain("--out DIR is required");
+    expect(output.stderr).toContain("--out DIR is required");
   });
 });

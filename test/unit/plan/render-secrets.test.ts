@@ -6,23 +6,17 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { renderCommand } from "../../../cli/commands/render";
 import { validateCommand } from "../../../cli/commands/validate";
 import { buildValidRcptTo } from "../../../lib/cdb/validrcptto";
 import { HOST_KEY } from "../schema/fixtures";
 import { extractPem } from "../../pem";
+import { captureOutput } from "../../capture-output";
 
 const EXAMPLE = join(__dirname, "..", "..", "..", "examples", "mailhub-files", "Pulumi.mailhub.yaml");
 
-let stdout = "";
-let stderr = "";
-beforeEach(() => {
-  stdout = stderr = "";
-  vi.spyOn(process.stdout, "write").mockImplementation((chunk) => ((stdout += String(chunk)), true));
-  vi.spyOn(process.stderr, "write").mockImplementation((chunk) => ((stderr += String(chunk)), true));
-});
-afterEach(() => vi.restoreAllMocks());
+const output = captureOutput();
 
 let configFile: string;
 let key: string;
@@ -65,7 +59,7 @@ describe("qmail-fleet render and secret files", () => {
       expect(existsSync(join(out, "mx1", file.path))).toBe(false);
     }
     expect(readFileSync(join(out, "mx1", "manifest.json"), "utf8")).not.toContain(key.split("\n")[1]);
-    expect(stdout).toContain("2 secret(s) in the manifest only (--include-secrets writes them)");
+    expect(output.stdout).toContain("2 secret(s) in the manifest only (--include-secrets writes them)");
   });
 
   it("writes them, readable by the owner only, with --include-secrets", async () => {
@@ -93,7 +87,7 @@ describe("qmail-fleet render and secret files", () => {
     const cdb = readFileSync(join(out, "hub1", "var/qmail/control/validrcptto.cdb"));
     const list = readFileSync(join(EXAMPLE, "..", "validrcptto.txt"), "utf8");
     expect(cdb.equals(buildValidRcptTo(`postmaster@example.com\nlist-default@example.com\n!former@example.com\n${list}`))).toBe(true);
-    expect(stderr).toContain("warning: host hub1: /var/qmail/control/servercert.pem not rendered: the key (sslKey) is encrypted in the stack file");
-    expect(stderr).toContain("warning: host hub1: /var/qmail/control/auth.cdb (auth.cdb) not rendered: its passwords are encrypted in the stack file");
+    expect(output.stderr).toContain("warning: host hub1: /var/qmail/control/servercert.pem not rendered: the key (sslKey) is encrypted in the stack file");
+    expect(output.stderr).toContain("warning: host hub1: /var/qmail/control/auth.cdb (auth.cdb) not rendered: its passwords are encrypted in the stack file");
   });
 });
