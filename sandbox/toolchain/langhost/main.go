@@ -8,6 +8,9 @@
 // `cmd/run` entry point of the program's own @pulumi/pulumi package, passing
 // the engine's settings as that entry point expects them. Program plugins are
 // not installed by the host: providers this project uses are found on PATH.
+//
+// The stack's configuration reaches the program through a private file and a
+// preload script, not the environment of execve: see programfiles.go.
 package main
 
 import (
@@ -17,9 +20,11 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
@@ -51,6 +56,18 @@ func main() {
 	}
 
 	host := &languageHost{node: nodePath, engineAddress: engineAddress}
+
+	// The engine stops its plugins with SIGINT (SIGKILL after a grace period):
+	// a program still running then leaves its configuration behind unless
+	// removed here.
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		sig := <-signals
+		host.programs.removeAll()
+		os.Exit(128 + int(sig.(syscall.Signal)))
+	}()
+
 	handle, err := rpcutil.ServeWithOptions(rpcutil.ServeOptions{
 		Init: func(srv *grpc.Server) error {
 			pulumirpc.RegisterLanguageRuntimeServer(srv, host)
@@ -73,6 +90,7 @@ type languageHost struct {
 	pulumirpc.UnimplementedLanguageRuntimeServer
 	node          string
 	engineAddress string
+	programs      liveProgramFiles
 }
 
 func (h *languageHost) Handshake(ctx context.Context,
@@ -143,7 +161,20 @@ func (h *languageHost) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pul
 		return &pulumirpc.RunResponse{Error: err.Error()}, nil
 	}
 
-	args := nodeArgs(options)
+	env, variables, err := programEnvironment(req, options)
+	if err != nil {
+		return nil, err
+	}
+	files, err := h.programs.create(variables)
+	if err != nil {
+		return &pulumirpc.RunResponse{Error: err.Error()}, nil
+	}
+	defer h.programs.release(files)
+	env = append(env, envFileVariable+"="+files.envFile)
+
+	// The preload comes first, so that it has set the configuration before
+	// any preload of Pulumi.yaml's nodeargs runs.
+	args := append([]string{"--require", files.preload}, nodeArgs(options)...)
 	args = append(args, runEntry)
 	flag := func(name, value string) {
 		if value != "" {
@@ -165,11 +196,6 @@ func (h *languageHost) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pul
 	}
 	args = append(args, entryPoint)
 	args = append(args, req.GetArgs()...)
-
-	env, err := programEnvironment(req, options)
-	if err != nil {
-		return nil, err
-	}
 
 	cmd := exec.CommandContext(ctx, h.node, args...)
 	cmd.Dir = req.GetPwd()
@@ -216,16 +242,17 @@ func nodeArgs(options map[string]any) []string {
 	return nil
 }
 
-// programEnvironment passes the stack's configuration and the runtime options
-// the way @pulumi/pulumi reads them.
-func programEnvironment(req *pulumirpc.RunRequest, options map[string]any) ([]string, error) {
+// programEnvironment returns the program's environment, with the runtime
+// options the way @pulumi/pulumi reads them, and apart from it the variables
+// that carry the stack's configuration, too large for the environment.
+func programEnvironment(req *pulumirpc.RunRequest, options map[string]any) ([]string, map[string]string, error) {
 	config := req.GetConfig()
 	if config == nil {
 		config = map[string]string{}
 	}
 	configJSON, err := json.Marshal(config)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	secretKeys := req.GetConfigSecretKeys()
 	if secretKeys == nil {
@@ -233,13 +260,22 @@ func programEnvironment(req *pulumirpc.RunRequest, options map[string]any) ([]st
 	}
 	secretKeysJSON, err := json.Marshal(secretKeys)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	variables := map[string]string{
+		"PULUMI_CONFIG":             string(configJSON),
+		"PULUMI_CONFIG_SECRET_KEYS": string(secretKeysJSON),
 	}
 
-	env := append(os.Environ(),
-		"PULUMI_CONFIG="+string(configJSON),
-		"PULUMI_CONFIG_SECRET_KEYS="+string(secretKeysJSON),
-	)
+	// Whatever the host's own environment holds under these names is not the
+	// program's to see.
+	var env []string
+	for _, entry := range os.Environ() {
+		name, _, _ := strings.Cut(entry, "=")
+		if _, carried := variables[name]; !carried && name != envFileVariable {
+			env = append(env, entry)
+		}
+	}
 	typescript := true
 	if v, ok := options["typescript"].(bool); ok {
 		typescript = v
@@ -248,5 +284,5 @@ func programEnvironment(req *pulumirpc.RunRequest, options map[string]any) ([]st
 	if v, ok := options["tsconfig"].(string); ok && v != "" {
 		env = append(env, "PULUMI_NODEJS_TSCONFIG_PATH="+v)
 	}
-	return env, nil
+	return env, variables, nil
 }
