@@ -2,7 +2,7 @@
 // sandbox/mailhubs, checked with the real OpenSSH client, svstat and a raw
 // TCP read of the SMTP banner.
 import { execFile, execFileSync } from "node:child_process";
-import { readFileSync, readlinkSync, rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { connect } from "node:net";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -65,24 +65,21 @@ export class Mailhubs {
     return match ? Number(match[1]) : undefined;
   }
 
-  /** Processes of the host's mount namespace whose command line matches `pattern`. */
+  /**
+   * The host's processes whose `PID ARGS` line matches `pattern`. Which
+   * processes are the host's is `mailhubs pids` to say, as for its stop.
+   */
   async processes(host: SandboxHost, pattern: RegExp): Promise<string[]> {
-    const initPid = readFileSync(join(host.root, "init.pid"), "utf8").trim();
-    const namespace = readlinkSync(`/proc/${initPid}/ns/mnt`);
+    const { stdout: pidList } = await run(join(REPO, "sandbox", "mailhubs"), ["pids", "--dir", this.dir, "--host", host.name]);
+    const pids = new Set(pidList.split("\n").filter((pid) => pid !== ""));
+    if (pids.size === 0) return [];
     const { stdout } = await run("ps", ["-eo", "pid=,args="]);
     const found: string[] = [];
     for (const raw of stdout.split("\n")) {
       // ps right-aligns the pid column: patterns see the line without that padding.
       const line = raw.trim();
       const pid = line.split(/\s+/)[0];
-      if (!pid) continue;
-      let ns: string;
-      try {
-        ns = readlinkSync(`/proc/${pid}/ns/mnt`);
-      } catch {
-        continue; // ended meanwhile
-      }
-      if (ns === namespace && pattern.test(line)) found.push(line);
+      if (pids.has(pid) && pattern.test(line)) found.push(line);
     }
     return found;
   }
