@@ -6,7 +6,7 @@ SHELL := /bin/bash
 DEMO_DIR := .sandbox/demo
 PULUMI := sandbox/pulumi
 
-.PHONY: demo demo-down test unit e2e typecheck deps engine bench
+.PHONY: demo demo-down test unit e2e typecheck deps build engine bench
 
 # Debian tools, qmail users, npm packages (and the compiled CLI), the Pulumi engine.
 deps: node_modules/.package-lock.json
@@ -15,10 +15,14 @@ deps: node_modules/.package-lock.json
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 
+# The provider plugin and the CLI run from dist/ (compiled JavaScript).
+build: deps
+	npm run --silent build
+
 engine:
 	sandbox/build-engine >/dev/null
 
-demo: deps engine
+demo: build engine
 	sandbox/mailhubs start --dir $(DEMO_DIR) --count 2 --first-address 127.0.0.11
 	$(PULUMI) stack select demo --create
 	$(PULUMI) up --yes --stack demo
@@ -35,10 +39,10 @@ typecheck: deps
 unit: deps
 	npx vitest run --project unit
 
-e2e: deps engine
+e2e: build engine
 	npx vitest run --project e2e
 
-test: deps engine typecheck
+test: build engine typecheck
 	npx vitest run
 
 bench: deps

@@ -2,7 +2,9 @@
 // every mailhub match it.
 import { Fleet } from "./components/fleet";
 import { loadStackFleet } from "./components/stack-config";
+import { pruneBuildFiles } from "./provider/build-files";
 
+pruneBuildFiles();
 const { config, plan, privateKey } = loadStackFleet();
 const fleet = new Fleet("fleet", {
   plan,

@@ -1,33 +1,36 @@
-// Fleet: every mailhub of a FleetPlan, rolled out together or one host after
-// another.
+// Fleet: every mailhub of a FleetPlan, through one qmail provider (one SSH
+// key), rolled out together or one host after another.
 import * as pulumi from "@pulumi/pulumi";
 import type { FleetPlan } from "../lib/host-plan";
-import { Host, type HostSummary } from "./host";
+import "./redact-debug-log";
+import { Mailhub, type MailhubSummary } from "./mailhub";
+import { QmailProvider } from "./qmail-provider";
 
 export interface FleetArgs {
   plan: FleetPlan;
-  /** OpenSSH private key for every host; undefined to use ssh-agent. */
+  /** OpenSSH private key for every host. @default ssh-agent */
   privateKey?: pulumi.Input<string>;
-  /** `parallel` (default): all hosts at once. `sequential`: a host starts once the previous one is done. */
+  /** `parallel`: all hosts at once. `sequential`: a host starts once the previous one is done. @default "parallel" */
   rollout?: "parallel" | "sequential";
 }
 
 export class Fleet extends pulumi.ComponentResource {
-  readonly hosts: Host[] = [];
-  readonly summary: pulumi.Output<Record<string, HostSummary>>;
+  readonly mailhubs: Mailhub[] = [];
+  readonly summary: pulumi.Output<Record<string, MailhubSummary>>;
 
   constructor(name: string, args: FleetArgs, opts?: pulumi.ComponentResourceOptions) {
     super("qmail-fleet:index:Fleet", name, {}, opts);
-    let previous: Host | undefined;
+    const provider = new QmailProvider(name, { privateKey: args.privateKey }, { parent: this });
+    let previous: Mailhub | undefined;
     for (const hostPlan of args.plan.hosts) {
-      const after = args.rollout === "sequential" && previous ? previous.services.map((s) => s.supervised) : [];
-      const host = new Host(hostPlan.name, { plan: hostPlan, privateKey: args.privateKey, after }, { parent: this });
-      this.hosts.push(host);
-      previous = host;
+      const after = args.rollout === "sequential" && previous ? [previous.configuration] : [];
+      const mailhub = new Mailhub(hostPlan.name, { plan: hostPlan, after }, { parent: this, providers: [provider] });
+      this.mailhubs.push(mailhub);
+      previous = mailhub;
     }
     this.summary = pulumi
-      .all(this.hosts.map((h) => h.summary))
-      .apply((summaries) => Object.fromEntries(this.hosts.map((h, i) => [args.plan.hosts[i].name, summaries[i]])));
+      .all(this.mailhubs.map((m) => m.summary))
+      .apply((summaries) => Object.fromEntries(args.plan.hosts.map((h, i) => [h.name, summaries[i]])));
     this.registerOutputs({ summary: this.summary });
   }
 }

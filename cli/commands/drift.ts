@@ -1,11 +1,11 @@
 // `qmail-fleet drift --stack NAME`: what on the mailhubs differs from the
 // stack. Runs `pulumi preview --refresh` through the Automation API: the
-// refresh reads every managed path and service back from its host, then the
-// preview compares what was read with what the program declares. The engine's
-// events carry both sides (the provider's diff gives no per-property detail),
-// so the report is computed here from the step events' old and new state:
-// per host, each file or directory that is missing or whose content, mode,
-// owner or group changed, and each service that is down or not linked.
+// refresh reads each host's managed paths and services back, then the preview
+// compares what was read with what the program declares. The report is
+// computed from the step events' old and new state of each host's
+// HostConfiguration: each file or directory that is missing or whose content,
+// mode, owner or group changed, and each service whose status is not `up`
+// (down, not linked, a `down` file, running an older run script, ...).
 //
 // Exit 0 when every host matches, 2 on drift, 1 on error. Secret content is
 // never printed: a changed secret shows as "content changed" like any other.
@@ -16,6 +16,7 @@
 import { existsSync } from "node:fs";
 import { delimiter, join, resolve } from "node:path";
 import type { EngineEvent, StepEventMetadata } from "@pulumi/pulumi/automation";
+import { CHANGED_ON_HOST, HOST_CONFIGURATION_TYPE as HOST_CONFIGURATION } from "../../provider/types";
 import type { Command } from "../main";
 
 export const USAGE =
@@ -36,8 +37,6 @@ the stack, per host. Exit 0: no drift; 2: drift; 1: error.
 
 PULUMI_BACKEND_URL and PULUMI_CONFIG_PASSPHRASE(_FILE) are read from the environment.`;
 
-const REMOTE_PATH = "pulumi-nodejs:dynamic/qmail-fleet:RemotePath";
-const SUPERVISED_SERVICE = "pulumi-nodejs:dynamic/qmail-fleet:SupervisedService";
 
 export type FindingKind =
   | "missing"
@@ -45,27 +44,25 @@ export type FindingKind =
   | "mode"
   | "owner"
   | "group"
-  | "target"
-  | "down"
-  | "unlinked"
+  | "service"
   | "not-deployed"
   | "not-declared"
   | "other";
 
 export interface Finding {
   kind: FindingKind;
-  /** What the stack declares (mode, owner, group, link target), when that says something. */
+  /** What the stack declares (mode, owner, group), when that says something. */
   declared?: string;
-  /** What the host has. */
+  /** What the host has (for a service: its status, e.g. `down file present`). */
   found?: string;
   /** Property names that differ, for `other`. */
   properties?: string[];
 }
 
 export interface ItemDrift {
-  /** `path` for a RemotePath, `service` for a SupervisedService. */
+  /** A managed file or directory, or a service. */
   resource: "path" | "service";
-  /** The path on the host, or the service name. */
+  /** The path on the host, or the service name; empty for the host as a whole. */
   name: string;
   findings: Finding[];
 }
@@ -82,21 +79,29 @@ export interface DriftReport {
   hosts: HostDrift[];
 }
 
-/** One resource as the events left it: what the host has and what is expected of it. */
+/** A host's configuration as the events left it: what the host has and what is expected of it. */
 interface Observation {
-  type: string;
   /** `preview`: observed = refreshed state, expected = the program's inputs. `refresh`: observed = read back, expected = last deployed state. */
   source: "preview" | "refresh";
   op: string;
-  observed?: Record<string, unknown>;
-  expected?: Record<string, unknown>;
+  name: string;
+  observed?: Configuration;
+  expected?: Configuration;
+}
+
+/** The parts of a HostConfiguration's properties the report reads. */
+interface Configuration {
+  host?: string;
+  directories?: Record<string, { owner?: string; group?: string; mode?: string }>;
+  files?: Record<string, { owner?: string; group?: string; mode?: string; sha256?: unknown; summary?: string }>;
+  services?: Record<string, { dir?: string; link?: string; status?: string }>;
 }
 
 /**
  * The drift report for the events of a `pulumi preview --refresh` (or of a
- * `pulumi refresh --preview-only`). A resource the preview step saw is judged
- * by that step (the host against the declared config); one only refreshed,
- * by its refresh (the host against the last deployment).
+ * `pulumi refresh --preview-only`). A host the preview step saw is judged by
+ * that step (the host against the declared config); one only refreshed, by
+ * its refresh (the host against the last deployment).
  */
 export function driftReport(events: readonly EngineEvent[]): DriftReport {
   const phase = new Map<string, string>();
@@ -106,94 +111,98 @@ export function driftReport(events: readonly EngineEvent[]): DriftReport {
     const pre = event.resourcePreEvent?.metadata;
     const outputs = event.resOutputsEvent?.metadata;
     const meta = pre ?? outputs;
-    if (!meta || (meta.type !== REMOTE_PATH && meta.type !== SUPERVISED_SERVICE)) continue;
+    if (!meta || meta.type !== HOST_CONFIGURATION) continue;
+    const name = urnName(meta.urn);
     if (pre) {
       phase.set(meta.urn, meta.op);
       // A replacement comes as create-replacement, replace, delete-replaced: the replace step speaks for all.
-      if (meta.op !== "refresh" && !REPLACEMENT_HALVES.has(meta.op)) previews.set(meta.urn, previewObservation(meta));
+      if (meta.op !== "refresh" && !REPLACEMENT_HALVES.has(meta.op)) previews.set(meta.urn, previewObservation(meta, name));
     } else if (phase.get(meta.urn) === "refresh") {
       // The refresh result: old is the state, new what was read from the host.
       // (`pulumi refresh --preview-only` reports it as op "update".)
-      refreshes.set(meta.urn, {
-        type: meta.type,
-        source: "refresh",
-        op: meta.op,
-        expected: meta.old?.outputs,
-        observed: meta.new?.outputs,
-      });
+      refreshes.set(meta.urn, { source: "refresh", op: meta.op, name, expected: meta.old?.outputs, observed: meta.new?.outputs });
     }
   }
 
   const hosts = new Map<string, HostDrift>();
   for (const urn of new Set([...refreshes.keys(), ...previews.keys()])) {
     const observation = previews.get(urn) ?? refreshes.get(urn)!;
-    const { host, item } = splitName(urnName(urn));
-    let entry = hosts.get(host);
-    if (!entry) hosts.set(host, (entry = { host, checked: 0, drift: [] }));
-    entry.checked++;
-    const resource = observation.type === REMOTE_PATH ? "path" : "service";
-    const findings = resource === "path" ? pathFindings(observation) : serviceFindings(observation);
-    if (findings.length > 0) entry.drift.push({ resource, name: item, findings });
+    const host = observation.expected?.host ?? observation.observed?.host ?? observation.name;
+    const entry = hosts.get(host) ?? { host, checked: 0, drift: [] };
+    hosts.set(host, entry);
+    const { checked, drift } = hostFindings(observation);
+    entry.checked += checked;
+    entry.drift.push(...drift);
   }
 
   const sorted = [...hosts.values()].sort((a, b) => compare(a.host, b.host));
-  for (const host of sorted)
-    host.drift.sort((a, b) => compare(a.resource, b.resource) || compare(a.name, b.name));
+  for (const host of sorted) host.drift.sort((a, b) => compare(a.resource, b.resource) || compare(a.name, b.name));
   return { clean: sorted.every((h) => h.drift.length === 0), hosts: sorted };
 }
 
-function previewObservation(meta: StepEventMetadata): Observation {
-  return { type: meta.type, source: "preview", op: meta.op, observed: meta.old?.outputs, expected: meta.new?.inputs };
+function previewObservation(meta: StepEventMetadata, name: string): Observation {
+  return { source: "preview", op: meta.op, name, observed: meta.old?.outputs, expected: meta.new?.inputs };
 }
 
 const REPLACEMENT_HALVES = new Set(["create-replacement", "delete-replaced", "discard-replaced"]);
 const NO_CHANGE = new Set(["same", "read", "refresh", "remove-pending-replace"]);
 
-/** Findings common to both kinds: a resource the stack does not have yet, or no longer declares. */
-function lifecycleFindings(o: Observation): Finding[] | undefined {
-  if (o.source !== "preview") return undefined;
-  if (o.op === "create") return [{ kind: "not-deployed" }];
-  if (o.op === "delete" || o.op === "discard") return [{ kind: "not-declared" }];
-  if (NO_CHANGE.has(o.op)) return [];
-  return undefined;
-}
-
-function pathFindings(o: Observation): Finding[] {
-  const lifecycle = lifecycleFindings(o);
-  if (lifecycle) return lifecycle;
-  const found = o.observed ?? {};
-  const declared = o.expected ?? {};
-  if (found.present === false) return [{ kind: "missing" }];
-  const findings: Finding[] = [];
-  if (differs(declared.sha256, found.sha256)) findings.push({ kind: "content" });
-  for (const kind of ["mode", "owner", "group", "target"] as const) {
-    if (differs(declared[kind], found[kind]))
-      findings.push({ kind, declared: shown(declared[kind]), found: shown(found[kind]) });
+/** What one host's configuration says: every declared path and service, and those that differ. */
+function hostFindings(o: Observation): { checked: number; drift: ItemDrift[] } {
+  const expected = o.expected ?? {};
+  const observed = o.observed ?? {};
+  const checked =
+    Object.keys(expected.directories ?? {}).length + Object.keys(expected.files ?? {}).length + Object.keys(expected.services ?? {}).length;
+  if (o.source === "preview") {
+    if (o.op === "create") return { checked, drift: [{ resource: "path", name: "", findings: [{ kind: "not-deployed" }] }] };
+    if (o.op === "delete" || o.op === "discard") return { checked, drift: [{ resource: "path", name: "", findings: [{ kind: "not-declared" }] }] };
+    if (NO_CHANGE.has(o.op)) return { checked, drift: [] };
   }
-  return findings.length > 0 || o.source === "refresh" ? findings : otherFindings(o, ["present", "content", "encoding", "sha256", "summary"]);
+  const drift: ItemDrift[] = [];
+  const add = (resource: ItemDrift["resource"], name: string, findings: Finding[]) => {
+    if (findings.length > 0) drift.push({ resource, name, findings });
+  };
+  const paths = <T>(declared: Record<string, T> = {}, found: Record<string, T> = {}) => [...new Set([...Object.keys(declared), ...Object.keys(found)])];
+
+  for (const path of paths(expected.directories, observed.directories))
+    add("path", path, attributeFindings(expected.directories?.[path], observed.directories?.[path]));
+  for (const path of paths(expected.files, observed.files)) {
+    const declared = expected.files?.[path];
+    const found = observed.files?.[path];
+    const findings = attributeFindings(declared, found);
+    // A secret's sha256 reaches the events as [secret]: the provider's summary says when the host's content differs.
+    if (declared && found && (differs(declared.sha256, found.sha256) || found.summary === CHANGED_ON_HOST))
+      findings.unshift({ kind: "content" });
+    add("path", path, findings);
+  }
+  for (const name of paths(expected.services, observed.services)) {
+    const declared = expected.services?.[name];
+    const found = observed.services?.[name];
+    if (!declared) add("service", name, [{ kind: "not-declared" }]);
+    else if (!found) add("service", name, [{ kind: "not-deployed" }]);
+    else if (found.status !== undefined && found.status !== declared.status)
+      add("service", name, [{ kind: "service", declared: shown(declared.status), found: shown(found.status) }]);
+  }
+  if (drift.length === 0 && o.source === "preview") {
+    // A change none of the findings above explain (a new connection, say): name the inputs that differ.
+    const properties = ["host", "connection", "directories", "files", "services"]
+      .filter((key) => JSON.stringify((expected as Record<string, unknown>)[key]) !== JSON.stringify((observed as Record<string, unknown>)[key]))
+      .sort();
+    drift.push({ resource: "path", name: "", findings: [{ kind: "other", properties }] });
+  }
+  return { checked, drift };
 }
 
-function serviceFindings(o: Observation): Finding[] {
-  const lifecycle = lifecycleFindings(o);
-  if (lifecycle) return lifecycle;
-  const found = o.observed ?? {};
-  const declared = o.expected ?? {};
+function attributeFindings(
+  declared: { owner?: string; group?: string; mode?: string } | undefined,
+  found: { owner?: string; group?: string; mode?: string } | undefined,
+): Finding[] {
+  if (!declared) return [{ kind: "not-declared" }];
+  if (!found) return [{ kind: "missing" }];
   const findings: Finding[] = [];
-  if (found.running === false) findings.push({ kind: "down" });
-  if (found.linkTarget !== undefined && differs(declared.dir, found.linkTarget))
-    findings.push({ kind: "unlinked", declared: shown(declared.dir), found: shown(found.linkTarget) });
-  return findings.length > 0 || o.source === "refresh" ? findings : otherFindings(o, ["linkTarget", "running", "banner"]);
-}
-
-/** A preview step that changes something none of the findings above explain: name the inputs that differ. */
-function otherFindings(o: Observation, skip: string[]): Finding[] {
-  const found = o.observed ?? {};
-  const declared = o.expected ?? {};
-  const properties = Object.keys(declared)
-    .filter((key) => key !== "__provider" && !skip.includes(key))
-    .filter((key) => JSON.stringify(declared[key]) !== JSON.stringify(found[key]))
-    .sort();
-  return [{ kind: "other", properties }];
+  for (const kind of ["mode", "owner", "group"] as const)
+    if (differs(declared[kind], found[kind])) findings.push({ kind, declared: shown(declared[kind]), found: shown(found[kind]) });
+  return findings;
 }
 
 /** Both sides known and not equal. */
@@ -220,15 +229,9 @@ function urnName(urn: string): string {
   return urn.slice(urn.lastIndexOf("::") + 2);
 }
 
-/** `<host>:<path>` or `<host>:<service>`. */
-function splitName(name: string): { host: string; item: string } {
-  const colon = name.indexOf(":");
-  return colon < 0 ? { host: name, item: "" } : { host: name.slice(0, colon), item: name.slice(colon + 1) };
-}
-
 /** One line per finding. */
 export function describeFinding(item: ItemDrift, finding: Finding): string {
-  const what = item.resource === "service" ? `service ${item.name}` : item.name;
+  const what = item.resource === "service" ? `service ${item.name}` : item.name || "the host";
   switch (finding.kind) {
     case "missing":
       return `${what}: missing`;
@@ -238,14 +241,8 @@ export function describeFinding(item: ItemDrift, finding: Finding): string {
     case "owner":
     case "group":
       return `${what}: ${finding.kind} ${finding.declared} → ${finding.found}`;
-    case "target":
-      return `${what}: link target ${finding.declared} → ${finding.found || "(none)"}`;
-    case "down":
-      return `${what}: down (supervise is not running it)`;
-    case "unlinked":
-      return finding.found
-        ? `${what}: linked to ${finding.found}, not ${finding.declared}`
-        : `${what}: not linked into the svscan directory`;
+    case "service":
+      return `${what}: ${finding.found} (declared ${finding.declared})`;
     case "not-deployed":
       return `${what}: not deployed yet`;
     case "not-declared":
@@ -259,7 +256,7 @@ export function describeFinding(item: ItemDrift, finding: Finding): string {
 
 /** The report as text: a line per host, then one indented line per finding. */
 export function formatDriftReport(report: DriftReport): string {
-  if (report.hosts.length === 0) return "no managed files or services found in the stack\n";
+  if (report.hosts.length === 0) return "no managed hosts found in the stack\n";
   const lines: string[] = [];
   for (const host of report.hosts) {
     const checked = `${host.checked} path(s) and service(s) checked`;

@@ -1,6 +1,10 @@
-// The resource graph a Fleet registers: types, parents and dependencies.
+// The resource graph a Fleet registers: one qmail provider holding the SSH key,
+// a Mailhub per host, and under each one HostConfiguration carrying the
+// host's directories, files and services as hashes, never bytes.
+import { existsSync, readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { HOST_KEY, plain, planWithSharedFiles, registerFleet, TYPES, twoHostPlan, type FleetRun } from "./mock-fleet";
+import { buildFilePath } from "../../provider/build-files";
+import { HOST_KEY, isSecret, plain, planWithSharedFiles, registerFleet, TYPES, twoHostPlan, type FleetRun } from "./mock-fleet";
 
 const SUP = "/var/qmail/supervise";
 
@@ -10,110 +14,108 @@ describe("Fleet resource graph (two hosts, two services each)", () => {
     run = await registerFleet(planWithSharedFiles());
   });
 
-  it("registers one Fleet, a Host per host, an SmtpService and a SupervisedService per service", () => {
+  it("registers one Fleet, one qmail provider, and a Mailhub with one HostConfiguration per host", () => {
     expect(run.ofType(TYPES.fleet).map((r) => r.name)).toEqual(["fleet"]);
-    expect(run.ofType(TYPES.host).map((r) => r.name)).toEqual(["mx1", "mx2"]);
-    expect(run.ofType(TYPES.smtpService).map((r) => r.name)).toEqual(["mx1:smtpd", "mx1:submission", "mx2:smtpd", "mx2:submission"]);
-    expect(run.ofType(TYPES.supervisedService).map((r) => r.name)).toEqual([
-      "mx1:smtpd",
-      "mx1:submission",
-      "mx2:smtpd",
-      "mx2:submission",
-    ]);
-    for (const r of run.resources) expect(r.custom).toBe(r.type.startsWith("pulumi-nodejs:dynamic/"));
+    expect(run.ofType(TYPES.provider).map((r) => r.name)).toEqual(["fleet"]);
+    expect(run.ofType(TYPES.mailhub).map((r) => r.name)).toEqual(["mx1", "mx2"]);
+    expect(run.ofType(TYPES.hostConfiguration).map((r) => r.name)).toEqual(["mx1", "mx2"]);
     expect(new Set(run.resources.map((r) => r.type))).toEqual(new Set(Object.values(TYPES)));
   });
 
-  it("registers one RemotePath per planned directory and file, named <host>:<path>", () => {
-    const names = run.ofType(TYPES.remotePath).map((r) => r.name);
-    const plan = planWithSharedFiles();
-    const expected = plan.hosts.flatMap((h) => [...h.directories, ...h.files].map((p) => `${h.name}:${p.path}`));
-    expect([...names].sort()).toEqual([...expected].sort());
-    expect(run.get(`RemotePath mx1:${SUP}/smtpd/run`).inputs).toMatchObject({
-      path: `${SUP}/smtpd/run`,
-      type: "file",
-      owner: "root",
-      group: "root",
-      mode: "0755",
-      encoding: "utf8",
-      secret: false,
-      connection: { host: "mx1", address: "192.0.2.10", port: 22, user: "root", hostKey: HOST_KEY, sudo: false },
-    });
-    expect(run.get(`RemotePath mx1:${SUP}/smtpd/log/main`).inputs).toMatchObject({ type: "directory", owner: "qmaill", group: "nofiles", mode: "0750" });
-    // Binary content (cdb) travels as base64.
-    const cdb = run.get("RemotePath mx1:/var/qmail/control/validrcptto.cdb").inputs;
-    expect(cdb.encoding).toBe("base64");
-    expect(plain(cdb.content)).toBe("AAgAAP8B");
-  });
-
-  it("nests Host under Fleet, SmtpService under Host, a service's paths and SupervisedService under its SmtpService", () => {
+  it("nests Mailhub and the provider under Fleet, each HostConfiguration under its Mailhub", () => {
     expect(run.get("Fleet fleet").parent).toBeUndefined();
-    expect(run.get("Host mx1").parent).toBe("Fleet fleet");
-    expect(run.get("Host mx2").parent).toBe("Fleet fleet");
-    for (const host of ["mx1", "mx2"])
-      for (const service of ["smtpd", "submission"]) {
-        const owner = `SmtpService ${host}:${service}`;
-        expect(run.get(owner).parent).toBe(`Host ${host}`);
-        expect(run.get(`SupervisedService ${host}:${service}`).parent).toBe(owner);
-        for (const path of [`${SUP}/${service}`, `${SUP}/${service}/log`, `${SUP}/${service}/log/main`, `${SUP}/${service}/run`, `${SUP}/${service}/log/run`])
-          expect(run.get(`RemotePath ${host}:${path}`).parent).toBe(owner);
-      }
+    expect(run.get("qmail fleet").parent).toBe("Fleet fleet");
+    for (const host of ["mx1", "mx2"]) {
+      expect(run.get(`Mailhub ${host}`).parent).toBe("Fleet fleet");
+      expect(run.get(`HostConfiguration ${host}`).parent).toBe(`Mailhub ${host}`);
+    }
   });
 
-  it("puts paths outside every service directory under the Host", () => {
-    for (const path of ["/var/qmail/control", "/var/qmail/control/validrcptto.cdb", "/var/qmail/control/servercert.key"])
-      expect(run.get(`RemotePath mx1:${path}`).parent).toBe("Host mx1");
+  it("gives each HostConfiguration the host's connection, without any private key", () => {
+    const inputs = run.get("HostConfiguration mx2").inputs;
+    expect(inputs.host).toBe("mx2");
+    expect(inputs.connection).toEqual({ address: "192.0.2.20", port: 22, user: "root", hostKey: HOST_KEY, sudo: false });
+    expect(JSON.stringify(inputs)).not.toContain("mock-client-key");
   });
 
-  it("makes each file and directory depend on its parent directory's resource", () => {
-    const dependsOn = (path: string) => run.get(`RemotePath mx2:${path}`).dependsOn;
-    expect(dependsOn(`${SUP}/smtpd`)).toEqual([]);
-    expect(dependsOn(`${SUP}/smtpd/log`)).toEqual([`RemotePath mx2:${SUP}/smtpd`]);
-    expect(dependsOn(`${SUP}/smtpd/log/main`)).toEqual([`RemotePath mx2:${SUP}/smtpd/log`]);
-    expect(dependsOn(`${SUP}/smtpd/run`)).toEqual([`RemotePath mx2:${SUP}/smtpd`]);
-    expect(dependsOn(`${SUP}/smtpd/log/run`)).toEqual([`RemotePath mx2:${SUP}/smtpd/log`]);
-  });
-
-  it("makes a SupervisedService depend on all of its service's paths and the host's shared paths, and on no other service's", () => {
-    const own = (host: string, service: string) =>
-      [`${SUP}/${service}`, `${SUP}/${service}/log`, `${SUP}/${service}/log/main`, `${SUP}/${service}/run`, `${SUP}/${service}/log/run`].map(
-        (p) => `RemotePath ${host}:${p}`,
-      );
-    const shared = ["/var/qmail/control", "/var/qmail/control/validrcptto.cdb", "/var/qmail/control/servercert.key"].map(
-      (p) => `RemotePath mx1:${p}`,
-    );
-    expect([...run.get("SupervisedService mx1:smtpd").dependsOn].sort()).toEqual([...own("mx1", "smtpd"), ...shared].sort());
-    expect([...run.get("SupervisedService mx1:submission").dependsOn].sort()).toEqual([...own("mx1", "submission"), ...shared].sort());
-    expect([...run.get("SupervisedService mx2:smtpd").dependsOn].sort()).toEqual(own("mx2", "smtpd").sort());
-  });
-
-  it("passes each service's name, directories and listening address to its SupervisedService", () => {
-    expect(run.get("SupervisedService mx2:submission").inputs).toMatchObject({
-      name: "submission",
+  it("lists every planned directory, file and service by path or name", () => {
+    const plan = planWithSharedFiles();
+    for (const host of plan.hosts) {
+      const inputs = run.get(`HostConfiguration ${host.name}`).inputs;
+      expect(Object.keys(inputs.directories as object).sort()).toEqual(host.directories.map((d) => d.path).sort());
+      expect(Object.keys(inputs.files as object).sort()).toEqual(host.files.map((f) => f.path).sort());
+      expect(Object.keys(inputs.services as object).sort()).toEqual(host.services.map((s) => s.name).sort());
+    }
+    const mx1 = run.get("HostConfiguration mx1").inputs as Record<string, Record<string, Record<string, unknown>>>;
+    expect(mx1.directories[`${SUP}/smtpd/log/main`]).toEqual({ owner: "qmaill", group: "nofiles", mode: "0750" });
+    expect(mx1.services.submission).toEqual({
       dir: `${SUP}/submission`,
       link: "/service/submission",
-      listen: { ip: "192.0.2.20", port: 587 },
+      listen: { ip: "192.0.2.10", port: 587 },
       checkBanner: true,
+      status: "up",
     });
+  });
+
+  it("keeps a script's text (for diffs) and what it restarts", () => {
+    const files = run.get("HostConfiguration mx1").inputs.files as Record<string, Record<string, unknown>>;
+    const script = files[`${SUP}/smtpd/run`];
+    expect(script).toMatchObject({ owner: "root", group: "root", mode: "0755", kind: "script", secret: false });
+    expect(script.text).toMatch(/^#!\/bin\/sh/);
+    expect(script.size).toBe(Buffer.byteLength(script.text as string));
+    expect(script.restarts).toEqual([{ service: "smtpd", part: "service" }]);
+    expect(files[`${SUP}/smtpd/log/run`].restarts).toEqual([{ service: "smtpd", part: "log" }]);
+  });
+
+  it("hands a cdb over through the build directory: its inputs hold the sha256, never the bytes", () => {
+    const cdb = (run.get("HostConfiguration mx1").inputs.files as Record<string, Record<string, unknown>>)["/var/qmail/control/validrcptto.cdb"];
+    expect(cdb).toMatchObject({ kind: "cdb", size: 6, restarts: [] });
+    expect(cdb.text).toBeUndefined();
+    expect(cdb.sha256).toMatch(/^[0-9a-f]{64}$/);
+    const built = buildFilePath(cdb.sha256 as string);
+    expect(existsSync(built)).toBe(true);
+    expect(readFileSync(built)).toEqual(Buffer.from([0x00, 0x08, 0x00, 0x00, 0xff, 0x01]));
+  });
+
+  it("hands a secret file over as a secret input, by sha256, and writes no build file for it", () => {
+    const inputs = run.get("HostConfiguration mx1").inputs;
+    const key = (inputs.files as Record<string, Record<string, unknown>>)["/var/qmail/control/servercert.key"];
+    expect(key).toMatchObject({ kind: "secret", secret: true });
+    expect(isSecret(inputs.secretContents)).toBe(true);
+    const contents = plain(inputs.secretContents) as Record<string, string>;
+    expect(Object.keys(contents)).toEqual([key.sha256]);
+    expect(Buffer.from(contents[key.sha256 as string], "base64").toString()).toContain("mock-ssl-key");
+    expect(existsSync(buildFilePath(key.sha256 as string))).toBe(false);
+    // mx2 has no secret file, so no secret contents.
+    expect(run.get("HostConfiguration mx2").inputs.secretContents).toBeUndefined();
+  });
+});
+
+describe("the qmail provider", () => {
+  it("holds the SSH private key once, as a secret", async () => {
+    const run = await registerFleet(twoHostPlan());
+    const provider = run.get("qmail fleet").inputs;
+    expect(isSecret(provider.privateKey)).toBe(true);
+    expect(plain(provider.privateKey)).toContain("mock-client-key");
+    const holders = run.resources.filter((r) => JSON.stringify(plain(r.inputs.privateKey) ?? "").includes("mock-client-key"));
+    expect(holders.map((r) => r.key)).toEqual(["qmail fleet"]);
+  });
+
+  it("without a private key (ssh-agent) holds none", async () => {
+    const run = await registerFleet(twoHostPlan(), {});
+    expect(run.get("qmail fleet").inputs.privateKey).toBeUndefined();
   });
 });
 
 describe("Fleet rollout", () => {
   it("in parallel: no host waits for another", async () => {
     const run = await registerFleet(twoHostPlan(), { rollout: "parallel" });
-    for (const r of run.resources.filter((r) => r.name.startsWith("mx2:")))
-      expect(r.dependsOn.filter((d) => d.includes(" mx1:"))).toEqual([]);
+    for (const r of run.ofType(TYPES.hostConfiguration)) expect(r.dependsOn).toEqual([]);
   });
 
-  it("sequentially: mx2's services wait for mx1's services", async () => {
+  it("sequentially: each host's configuration waits for the previous host's", async () => {
     const run = await registerFleet(twoHostPlan(), { rollout: "sequential" });
-    const mx1Services = ["SupervisedService mx1:smtpd", "SupervisedService mx1:submission"];
-    expect(run.get("SupervisedService mx2:smtpd").dependsOn).toEqual(expect.arrayContaining(mx1Services));
-    expect(run.get("SupervisedService mx2:submission").dependsOn).toEqual(expect.arrayContaining(mx1Services));
-    // Nothing of mx2 is written before mx1's services are up: not its run scripts either.
-    for (const r of run.resources.filter((r) => r.type === TYPES.remotePath && r.name.startsWith("mx2:")))
-      expect(r.dependsOn).toEqual(expect.arrayContaining(mx1Services));
-    for (const r of run.resources.filter((r) => r.name.startsWith("mx1:")))
-      expect(r.dependsOn.filter((d) => d.includes(" mx2:"))).toEqual([]);
+    expect(run.get("HostConfiguration mx1").dependsOn).toEqual([]);
+    expect(run.get("HostConfiguration mx2").dependsOn).toEqual(["HostConfiguration mx1"]);
   });
 });

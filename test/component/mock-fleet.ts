@@ -9,21 +9,15 @@ import type { FleetPlan, HostPlan, ManagedFile } from "../../lib/host-plan";
 import { planFleet } from "../../lib/plan";
 import { pemBlock } from "../pem";
 
-// The components find their provider logic with require.resolve("./x-logic"),
-// which needs a .ts loader; the Pulumi language host registers ts-node, so do the same.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-require("ts-node").register({ transpileOnly: true, compilerOptions: { module: "commonjs" } });
-
 export const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKREcv9w/RBTq8tGL0tCpFgM07bu1UoHQJLyD4sT+RgM";
 export const PRIVATE_KEY = pemBlock("OPENSSH PRIVATE KEY", "mock-client-key");
 export const SSL_KEY = pemBlock("PRIVATE KEY", "mock-ssl-key");
 
 export const TYPES = {
   fleet: "qmail-fleet:index:Fleet",
-  host: "qmail-fleet:index:Host",
-  smtpService: "qmail-fleet:index:SmtpService",
-  remotePath: "pulumi-nodejs:dynamic/qmail-fleet:RemotePath",
-  supervisedService: "pulumi-nodejs:dynamic/qmail-fleet:SupervisedService",
+  mailhub: "qmail-fleet:index:Mailhub",
+  provider: "pulumi:providers:qmail",
+  hostConfiguration: "qmail:index:HostConfiguration",
 } as const;
 
 /** Two hosts with two services each, planned the way the Pulumi program plans them. */
@@ -100,7 +94,7 @@ export function fileOf(host: HostPlan, path: string): ManagedFile {
 }
 
 export interface Registered {
-  /** `<last part of the type token> <name>`, e.g. `RemotePath mx1:/var/qmail/supervise/smtpd/run`. */
+  /** `<last part of the type token> <name>`, e.g. `HostConfiguration mx1`. */
   key: string;
   type: string;
   name: string;
@@ -154,7 +148,6 @@ export async function registerFleet(
     return undefined;
   };
 
-  // Imported here so that the ts-node registration above precedes the components' require.resolve.
   const { Fleet } = await import("../../components/fleet");
   const privateKey = options.privateKey === undefined ? undefined : pulumi.secret(options.privateKey);
   new Fleet("fleet", { plan, privateKey, rollout: options.rollout }, { transformations: [record] });

@@ -1,0 +1,274 @@
+// HostConfiguration: everything qmail-fleet keeps on one mailhub, changed as a
+// unit. An update reads the host, stages every file that differs beside its
+// target and checks its bytes there, and only when all are staged puts them
+// in place in one command; then it restarts what reads the changed files at
+// start and checks the services came up. A failure before the switch leaves
+// the host as it was. A refresh reads the host back in the same shape as the
+// inputs, so `pulumi preview --refresh` shows hand edits as changes.
+import { existsSync } from "node:fs";
+import { buildFilePath, sha256Hex } from "./build-files";
+import {
+  bringUp,
+  ensureDirectories,
+  HostSession,
+  inspect,
+  linkService,
+  logTail,
+  readBanner,
+  readText,
+  removeCreatedDirectories,
+  removeDirectories,
+  removeStaged,
+  restart,
+  stageFile,
+  switchFiles,
+  teardownService,
+  waitUntilUp,
+  type FileChange,
+  type Observation,
+} from "./host-operations";
+import { planChanges, serviceStatus } from "./change-plan";
+import { hasUnknowns, reveal, secret, withoutUndefined } from "./properties";
+import type { ConnectionPool, Stdin } from "./ssh-connection";
+import {
+  CHANGED_ON_HOST,
+  type DirectorySpec,
+  type FileSpec,
+  type HostConfigurationArgs,
+  type HostConfigurationState,
+  type ServiceSpec,
+} from "./types";
+
+/** Largest script whose text a refresh reads back to show a hand edit as a diff. */
+const READ_BACK_LIMIT = 256 * 1024;
+
+/** A change the engine shows: a property path and whether it is added, deleted or updated. */
+export interface PropertyChange {
+  path: string;
+  kind: "add" | "delete" | "update";
+}
+
+export interface DiffResult {
+  changes: boolean | undefined;
+  detailedDiff: PropertyChange[];
+}
+
+export class HostConfigurationProvider {
+  /** Secret file bytes handed over in this run's inputs, by sha256; never written anywhere. */
+  private readonly secretContents = new Map<string, Buffer>();
+
+  constructor(private readonly pool: ConnectionPool) {}
+
+  /** Keeps the secret bytes for this run and drops them from the inputs the engine stores. */
+  check(news: Record<string, unknown>): { inputs: Record<string, unknown>; failures: Array<{ property: string; reason: string }> } {
+    const { secretContents, ...inputs } = news;
+    const failures: Array<{ property: string; reason: string }> = [];
+    const contents = reveal<Record<string, string> | undefined>(secretContents) ?? {};
+    for (const [sha256, base64] of Object.entries(contents)) {
+      const bytes = Buffer.from(base64, "base64");
+      if (sha256Hex(bytes) !== sha256) failures.push({ property: "secretContents", reason: `content does not match its sha256 ${sha256.slice(0, 12)}…` });
+      else this.secretContents.set(sha256, bytes);
+    }
+    return { inputs: protect(reveal(inputs) as unknown as HostConfigurationArgs), failures };
+  }
+
+  diff(olds: Record<string, unknown>, news: Record<string, unknown>): DiffResult {
+    if (hasUnknowns(news)) return { changes: undefined, detailedDiff: [] };
+    const detailedDiff = compare(reveal<HostConfigurationState>(olds), reveal<HostConfigurationArgs>(news));
+    return { changes: detailedDiff.length > 0, detailedDiff };
+  }
+
+  async create(news: Record<string, unknown>): Promise<{ id: string; outs: Record<string, unknown> }> {
+    const desired = reveal<HostConfigurationArgs>(news);
+    const outs = await this.apply(emptyState(desired), desired);
+    return { id: desired.host, outs };
+  }
+
+  async update(olds: Record<string, unknown>, news: Record<string, unknown>): Promise<Record<string, unknown>> {
+    return this.apply(reveal<HostConfigurationState>(olds), reveal<HostConfigurationArgs>(news));
+  }
+
+  async read(id: string, state: Record<string, unknown>): Promise<{ id: string; props: Record<string, unknown>; inputs: Record<string, unknown> }> {
+    const known = reveal<HostConfigurationState>(state);
+    const session = this.session(known);
+    const observation = await inspect(session, inspectRequest([known]));
+    const current = await observedState(session, known, observation);
+    const { banners: _banners, ...inputs } = current;
+    return { id, props: protect(current), inputs: protect(inputs) };
+  }
+
+  async delete(state: Record<string, unknown>): Promise<void> {
+    const known = reveal<HostConfigurationState>(state);
+    const session = this.session(known);
+    for (const [name, service] of Object.entries(known.services)) {
+      await teardownService(session, service.dir, service.link).catch((error: Error) => {
+        throw new Error(`${error.message}; service ${name} is still on the host: run pulumi destroy again`);
+      });
+    }
+    await switchFiles(session, [], Object.keys(known.files));
+    await removeDirectories(session, Object.keys(known.directories));
+  }
+
+  private session(state: Pick<HostConfigurationArgs, "host" | "connection">): HostSession {
+    const target = { host: state.host, ...state.connection };
+    return new HostSession(this.pool.get(target), state.connection.sudo);
+  }
+
+  /** Makes the host match `desired`; `previous` says what an earlier run put there that may have to go. */
+  private async apply(previous: HostConfigurationState, desired: HostConfigurationArgs): Promise<Record<string, unknown>> {
+    const session = this.session(desired);
+    const observation = await inspect(session, inspectRequest([desired, previous]));
+    const plan = planChanges(session.name, previous, desired, observation);
+    const writes: FileChange[] = plan.writes.map((path) => {
+      const spec = desired.files[path];
+      return { path, owner: spec.owner, group: spec.group, mode: spec.mode, sha256: spec.sha256, size: spec.size, bytes: this.bytesOf(desired.host, path, spec) };
+    });
+
+    // What an interrupted run left behind goes first.
+    await removeStaged(session, plan.leftovers);
+
+    // Stage: nothing a service reads has changed until every file is here and checked.
+    const created = await ensureDirectories(session, plan.directories);
+    const staged: string[] = [];
+    try {
+      for (const file of writes) {
+        staged.push(file.path);
+        await stageFile(session, file);
+      }
+    } catch (error) {
+      const message = `${(error as Error).message}. No file on ${desired.host} went live; run pulumi up again once the host is reachable.`;
+      await removeStaged(session, staged).catch(() => undefined);
+      await removeCreatedDirectories(session, created).catch(() => undefined);
+      throw new Error(message);
+    }
+
+    // Services no longer declared (or moved) go before their successors may take their ports.
+    for (const gone of plan.teardowns) await teardownService(session, gone.dir, gone.link, gone.keepDir);
+    await switchFiles(session, plan.writes, plan.removedFiles);
+
+    const banners: Record<string, string> = {};
+    for (const actions of plan.services) {
+      const service = desired.services[actions.name];
+      if (actions.link) await linkService(session, service.link, service.dir);
+      if (actions.bringUp) await bringUp(session, service.dir);
+      if (actions.restartService) await restart(session, service.dir);
+      if (actions.restartLog) await restart(session, `${service.dir}/log`);
+      if (actions.checkHealth) banners[actions.name] = await healthCheck(session, actions.name, service);
+      else if (previous.banners?.[actions.name] !== undefined) banners[actions.name] = previous.banners[actions.name];
+    }
+    await removeDirectories(session, plan.removedDirectories);
+
+    const { secretContents: _contents, ...applied } = desired;
+    return protect({ ...applied, banners });
+  }
+
+  /** Where this run's bytes of a file come from: the secret handed over in Check, or the build directory. */
+  private bytesOf(host: string, path: string, spec: FileSpec): Stdin {
+    if (spec.secret) {
+      const bytes = this.secretContents.get(spec.sha256);
+      if (!bytes) throw new Error(`host ${host}: the content of ${path} was not handed over in this run; run pulumi up again`);
+      return bytes;
+    }
+    const file = buildFilePath(spec.sha256);
+    if (!existsSync(file))
+      throw new Error(`host ${host}: ${path} should come from ${file}, which this run's program did not write; run pulumi up from the project directory`);
+    return { file };
+  }
+}
+
+/** A service is healthy when it and its log are up for a second and, for plain SMTP, it answers with a 220 banner. */
+async function healthCheck(session: HostSession, name: string, service: ServiceSpec): Promise<string> {
+  try {
+    await waitUntilUp(session, service.dir);
+    await waitUntilUp(session, `${service.dir}/log`);
+    if (!service.checkBanner) return "";
+    const banner = await readBanner(session, service.listen.ip, service.listen.port);
+    if (!banner.startsWith("220 "))
+      throw new Error(`${session.name}: service ${name} is up but answers ${JSON.stringify(banner)} on ${service.listen.ip}:${service.listen.port} instead of a 220 banner`);
+    return banner;
+  } catch (error) {
+    const tail = await logTail(session, service.dir);
+    throw new Error(`${(error as Error).message}${tail ? `\nlast lines of ${service.dir}/log/main/current:\n${tail}` : ""}`);
+  }
+}
+
+function emptyState(desired: HostConfigurationArgs): HostConfigurationState {
+  return { host: desired.host, connection: desired.connection, directories: {}, files: {}, services: {}, banners: {} };
+}
+
+/** Every path and service of the given configurations, once each. */
+function inspectRequest(configurations: Array<Pick<HostConfigurationArgs, "files" | "directories" | "services">>) {
+  const files = new Set<string>();
+  const directories = new Set<string>();
+  const services = new Map<string, { name: string; dir: string; link: string }>();
+  for (const c of configurations) {
+    for (const path of Object.keys(c.files)) files.add(path);
+    for (const path of Object.keys(c.directories)) directories.add(path);
+    for (const [name, s] of Object.entries(c.services)) if (!services.has(name)) services.set(name, { name, dir: s.dir, link: s.link });
+  }
+  return { files: [...files], directories: [...directories], services: [...services.values()] };
+}
+
+/** The host as read, in the shape of the inputs: what is missing is left out. */
+async function observedState(session: HostSession, known: HostConfigurationState, observation: Observation): Promise<HostConfigurationState> {
+  const directories: Record<string, DirectorySpec> = {};
+  for (const path of Object.keys(known.directories)) {
+    const found = observation.directories.get(path)!;
+    if (found.present) directories[path] = { owner: found.owner ?? "", group: found.group ?? "", mode: found.mode ?? "" };
+  }
+  const files: Record<string, FileSpec> = {};
+  for (const [path, spec] of Object.entries(known.files)) {
+    const found = observation.files.get(path)!;
+    if (!found.present) continue;
+    if (found.regular === false) {
+      files[path] = { ...spec, owner: "", group: "", mode: "", sha256: "", size: 0, text: undefined, summary: "not a regular file" };
+      continue;
+    }
+    const same = found.sha256 === spec.sha256;
+    const file: FileSpec = { ...spec, owner: found.owner!, group: found.group!, mode: found.mode!, sha256: found.sha256!, size: found.size! };
+    if (!same) {
+      file.summary = CHANGED_ON_HOST;
+      // A hand-edited script is read back so the refresh shows the edit itself.
+      file.text = spec.text === undefined ? undefined : found.size! <= READ_BACK_LIMIT ? await readText(session, path) : `(${found.size} bytes, not shown)`;
+    }
+    files[path] = withoutUndefined(file);
+  }
+  const services: Record<string, ServiceSpec> = {};
+  for (const [name, spec] of Object.entries(known.services)) {
+    services[name] = { ...spec, status: serviceStatus(spec, observation.services.get(name)!) };
+  }
+  return { host: known.host, connection: known.connection, directories, files, services, banners: known.banners ?? {} };
+}
+
+/** Secret files keep their sha256 as a secret in state. */
+function protect<T extends Pick<HostConfigurationArgs, "files">>(state: T): Record<string, unknown> {
+  const files = Object.fromEntries(
+    Object.entries(state.files).map(([path, spec]) => [path, spec.secret ? { ...spec, sha256: secret(spec.sha256) } : spec]),
+  );
+  return { ...state, files };
+}
+
+/** The property paths in which the host (olds) differs from the declaration (news). */
+export function compare(olds: HostConfigurationState, news: HostConfigurationArgs): PropertyChange[] {
+  const changes: PropertyChange[] = [];
+  if (olds.host !== news.host) changes.push({ path: "host", kind: "update" });
+  for (const key of ["address", "port", "user", "hostKey", "sudo"] as const)
+    if (olds.connection?.[key] !== news.connection[key]) changes.push({ path: `connection.${key}`, kind: "update" });
+  compareRecords("directories", olds.directories ?? {}, news.directories, ["owner", "group", "mode"], changes);
+  compareRecords("files", olds.files ?? {}, news.files, ["owner", "group", "mode", "sha256", "size", "text", "summary", "kind", "secret", "restarts"], changes);
+  compareRecords("services", olds.services ?? {}, news.services, ["dir", "link", "listen", "checkBanner", "status"], changes);
+  return changes;
+}
+
+function compareRecords<T>(name: string, olds: Record<string, T>, news: Record<string, T>, fields: Array<keyof T & string>, changes: PropertyChange[]): void {
+  for (const key of Object.keys(news).sort()) {
+    const path = `${name}[${JSON.stringify(key)}]`;
+    if (!(key in olds)) {
+      changes.push({ path, kind: "add" });
+      continue;
+    }
+    for (const field of fields)
+      if (JSON.stringify(olds[key][field]) !== JSON.stringify(news[key][field])) changes.push({ path: `${path}.${field}`, kind: "update" });
+  }
+  for (const key of Object.keys(olds).sort()) if (!(key in news)) changes.push({ path: `${name}[${JSON.stringify(key)}]`, kind: "delete" });
+}

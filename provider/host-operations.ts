@@ -1,0 +1,418 @@
+// What the provider does on a mailhub, as small POSIX sh scripts run over the
+// host's one SSH connection. Paths travel as arguments, file bytes only on
+// stdin. Every error names the host and what to do next.
+import { shellQuote } from "../lib/render/shell-quote";
+import { where, type SshConnection, type Stdin } from "./ssh-connection";
+
+/** Where a file is written before it goes live: beside it, so the rename is atomic. */
+export function stagedPath(path: string): string {
+  const slash = path.lastIndexOf("/");
+  return `${path.slice(0, slash)}/.${path.slice(slash + 1)}.qmail-fleet-new`;
+}
+
+export class HostCommandError extends Error {}
+
+/** Single-quotes a multi-line script for `sh -c` (shellQuote refuses newlines, as it should for values). */
+function quoteScript(script: string): string {
+  return `'${script.replace(/'/g, `'\\''`)}'`;
+}
+
+export class HostSession {
+  constructor(
+    readonly connection: SshConnection,
+    private readonly sudo: boolean,
+  ) {}
+
+  get name(): string {
+    return where(this.connection.target);
+  }
+
+  async run(what: string, script: string, args: string[], stdin?: Stdin): Promise<Buffer> {
+    const shell = `sh -c ${quoteScript(script)} qmail-fleet ${args.map(shellQuote).join(" ")}`;
+    const command = this.sudo ? `sudo -n ${shell}` : shell;
+    const result = await this.connection.run(command, stdin);
+    if (result.code === undefined)
+      throw new HostCommandError(`${this.name}: the SSH connection was lost while ${what}`);
+    if (result.code !== 0) {
+      const stderr = result.stderr.trim() || "no output";
+      const target = this.connection.target;
+      const hint =
+        !this.sudo && target.user !== "root" && /Permission denied|Operation not permitted/.test(stderr)
+          ? `; ${target.user} is not root and ssh.sudo is off: set ssh.sudo: true (README, step 4) or log in as root`
+          : "";
+      throw new HostCommandError(`${this.name}: ${what} failed (exit ${result.code}): ${stderr}${hint}`);
+    }
+    return result.stdout;
+  }
+}
+
+// --- reading the host ---------------------------------------------------------
+
+export interface ObservedFile {
+  present: boolean;
+  /** False when something other than a regular file is at the path. */
+  regular?: boolean;
+  owner?: string;
+  group?: string;
+  mode?: string;
+  sha256?: string;
+  size?: number;
+  mtime?: number;
+  /** A staging file left beside it by an interrupted run. */
+  leftover: boolean;
+}
+
+export interface ObservedDirectory {
+  present: boolean;
+  directory?: boolean;
+  owner?: string;
+  group?: string;
+  mode?: string;
+}
+
+export interface ObservedSupervise {
+  /** Whether supervise runs it (svok). */
+  supervised: boolean;
+  up: boolean;
+  /** When it last started, in seconds since the epoch (host clock). */
+  startedAt?: number;
+}
+
+export interface ObservedService {
+  /** The link's target, or undefined when there is no link. */
+  linkTarget?: string;
+  service: ObservedSupervise;
+  log: ObservedSupervise;
+  downFile: boolean;
+  runMtime?: number;
+  logRunMtime?: number;
+  logMainPresent: boolean;
+}
+
+export interface Observation {
+  files: Map<string, ObservedFile>;
+  directories: Map<string, ObservedDirectory>;
+  services: Map<string, ObservedService>;
+}
+
+// One line per entry, fields separated by tabs. `f PATH`, `d PATH` and
+// `s DIR LINK` come as arguments; times are the host's own clock.
+const INSPECT_SCRIPT = `
+now=$(date +%s)
+supervised() {
+  if svok "$1" 2>/dev/null; then
+    st=$(svstat "$1" 2>/dev/null)
+    case $st in
+      *": up "*) secs=\${st##*) }; secs=\${secs%% *}; printf '1\\tup\\t%s' "$((now - secs))" ;;
+      *) printf '1\\tdown\\t-' ;;
+    esac
+  else
+    printf '0\\t-\\t-'
+  fi
+}
+mtime() { stat -c %Y "$1" 2>/dev/null || echo -; }
+while [ $# -gt 0 ]; do
+  kind=$1 p=$2; shift 2
+  case $kind in
+    f)
+      staged="\${p%/*}/.\${p##*/}.qmail-fleet-new"
+      left=0; [ -e "$staged" ] && left=1
+      if [ -L "$p" ] || { [ -e "$p" ] && [ ! -f "$p" ]; }; then
+        printf 'f\\tother\\t%s\\n' "$left"
+      elif [ -f "$p" ]; then
+        sum=$(sha256sum < "$p") || exit 1
+        printf 'f\\tpresent\\t%s\\t%s\\t%s\\n' "$left" "$(stat --printf '%U\\t%G\\t%a\\t%s\\t%Y' "$p")" "\${sum%% *}"
+      else
+        printf 'f\\tmissing\\t%s\\n' "$left"
+      fi ;;
+    d)
+      if [ -d "$p" ] && [ ! -L "$p" ]; then
+        printf 'd\\tpresent\\t%s\\n' "$(stat --printf '%U\\t%G\\t%a' "$p")"
+      elif [ -e "$p" ] || [ -L "$p" ]; then
+        printf 'd\\tother\\n'
+      else
+        printf 'd\\tmissing\\n'
+      fi ;;
+    s)
+      link=$1; shift
+      target=-; [ -L "$link" ] && target=$(readlink "$link")
+      down=0; [ -e "$p/down" ] && down=1
+      main=0; [ -d "$p/log/main" ] && main=1
+      printf 's\\t%s\\t%s\\t%s\\t%s\\t%s\\t%s\\t%s\\n' "$target" "$(supervised "$p")" "$(supervised "$p/log")" \\
+        "$down" "$(mtime "$p/run")" "$(mtime "$p/log/run")" "$main" ;;
+  esac
+done
+`;
+
+export interface InspectRequest {
+  files: string[];
+  directories: string[];
+  services: Array<{ name: string; dir: string; link: string }>;
+}
+
+export async function inspect(session: HostSession, request: InspectRequest): Promise<Observation> {
+  const args: string[] = [];
+  for (const path of request.files) args.push("f", path);
+  for (const path of request.directories) args.push("d", path);
+  for (const service of request.services) args.push("s", service.dir, service.link);
+  const out = await session.run("reading the managed files and services", INSPECT_SCRIPT, args);
+  const lines = out.toString("utf8").split("\n").filter((line) => line.length > 0);
+  const expected = request.files.length + request.directories.length + request.services.length;
+  if (lines.length !== expected)
+    throw new HostCommandError(`${session.name}: reading the managed files gave ${lines.length} answers for ${expected} entries`);
+  const observation: Observation = { files: new Map(), directories: new Map(), services: new Map() };
+  let i = 0;
+  for (const path of request.files) observation.files.set(path, parseFile(lines[i++].split("\t")));
+  for (const path of request.directories) observation.directories.set(path, parseDirectory(lines[i++].split("\t")));
+  for (const service of request.services) observation.services.set(service.name, parseService(lines[i++].split("\t")));
+  return observation;
+}
+
+function parseFile(f: string[]): ObservedFile {
+  const leftover = f[2] === "1";
+  if (f[1] === "missing") return { present: false, leftover };
+  if (f[1] === "other") return { present: true, regular: false, leftover };
+  const [, , , owner, group, mode, size, mtime, sha256] = f;
+  return { present: true, regular: true, owner, group, mode: mode.padStart(4, "0"), size: Number(size), mtime: Number(mtime), sha256, leftover };
+}
+
+function parseDirectory(f: string[]): ObservedDirectory {
+  if (f[1] === "missing") return { present: false };
+  if (f[1] === "other") return { present: true, directory: false };
+  return { present: true, directory: true, owner: f[2], group: f[3], mode: f[4].padStart(4, "0") };
+}
+
+function parseService(f: string[]): ObservedService {
+  const supervise = (ok: string, state: string, since: string): ObservedSupervise => ({
+    supervised: ok === "1",
+    up: state === "up",
+    startedAt: since === "-" ? undefined : Number(since),
+  });
+  const number = (value: string) => (value === "-" ? undefined : Number(value));
+  return {
+    linkTarget: f[1] === "-" ? undefined : f[1],
+    service: supervise(f[2], f[3], f[4]),
+    log: supervise(f[5], f[6], f[7]),
+    downFile: f[8] === "1",
+    runMtime: number(f[9]),
+    logRunMtime: number(f[10]),
+    logMainPresent: f[11] === "1",
+  };
+}
+
+/** The text of a small file, to show a hand edit in a refresh. */
+export async function readText(session: HostSession, path: string): Promise<string> {
+  return (await session.run(`reading ${path}`, 'cat -- "$1"', [path])).toString("utf8");
+}
+
+// --- changing files ---------------------------------------------------------
+
+// Missing directories are made (and named on stdout, so a failed run can take
+// them away again); owner and mode are set on every one.
+const DIRECTORIES_SCRIPT = `
+set -eu
+while [ $# -gt 0 ]; do
+  p=$1 owner=$2 group=$3 mode=$4; shift 4
+  if [ ! -d "$p" ]; then mkdir -- "$p"; printf '%s\\n' "$p"; fi
+  chown "$owner:$group" "$p"
+  chmod "$mode" "$p"
+done
+`;
+
+export interface DirectoryChange {
+  path: string;
+  owner: string;
+  group: string;
+  mode: string;
+}
+
+/** Makes the directories (parents first) and returns the ones it created. */
+export async function ensureDirectories(session: HostSession, directories: DirectoryChange[]): Promise<string[]> {
+  if (directories.length === 0) return [];
+  const args = directories.flatMap((d) => [d.path, d.owner, d.group, d.mode]);
+  const out = await session.run("creating directories", DIRECTORIES_SCRIPT, args);
+  return out.toString("utf8").split("\n").filter((line) => line.length > 0);
+}
+
+/** Takes away directories this run created, deepest first, when a run fails before any file went live. */
+export async function removeCreatedDirectories(session: HostSession, paths: string[]): Promise<void> {
+  if (paths.length === 0) return;
+  const deepestFirst = [...paths].sort((a, b) => b.length - a.length);
+  await session.run("removing the directories this run created", 'for p in "$@"; do rmdir -- "$p" 2>/dev/null || true; done', deepestFirst);
+}
+
+// The bytes go to a private staging file beside the target; only when their
+// count and sha256 match the plan do they get the file's owner and mode.
+// Anything else removes the staging file and fails. A run cut off before that
+// point leaves the staging file, which the next run removes.
+const STAGE_SCRIPT = `
+set -eu
+path=$1 owner=$2 group=$3 mode=$4 want_sum=$5 want_size=$6 staged=$7
+rm -f -- "$staged"
+umask 077
+cat > "$staged"
+size=$(wc -c < "$staged")
+if [ "$size" -ne "$want_size" ]; then
+  rm -f -- "$staged"
+  echo "received $size of $want_size bytes" >&2; exit 3
+fi
+sync -- "$staged" 2>/dev/null || sync
+sum=$(sha256sum < "$staged")
+if [ "\${sum%% *}" != "$want_sum" ]; then
+  rm -f -- "$staged"
+  echo "the bytes received do not have the planned sha256" >&2; exit 3
+fi
+chown "$owner:$group" "$staged"
+chmod "$mode" "$staged"
+`;
+
+export interface FileChange {
+  path: string;
+  owner: string;
+  group: string;
+  mode: string;
+  sha256: string;
+  size: number;
+  bytes: Stdin;
+}
+
+export async function stageFile(session: HostSession, file: FileChange): Promise<void> {
+  await session.run(`staging ${file.path}`, STAGE_SCRIPT, [
+    file.path, file.owner, file.group, file.mode, file.sha256, String(file.size), stagedPath(file.path),
+  ], file.bytes);
+}
+
+// Every staged file goes live and every file no longer declared goes away in
+// one command that a lost connection cannot stop half-way.
+const SWITCH_SCRIPT = `
+trap '' HUP INT TERM PIPE
+set -eu
+while [ $# -gt 0 ]; do
+  case $1 in
+    mv) mv -f -- "$2" "$3"; shift 3 ;;
+    rm) rm -f -- "$2"; shift 2 ;;
+  esac
+done
+`;
+
+export async function switchFiles(session: HostSession, live: string[], removed: string[]): Promise<void> {
+  if (live.length === 0 && removed.length === 0) return;
+  const args = [...live.flatMap((path) => ["mv", stagedPath(path), path]), ...removed.flatMap((path) => ["rm", path])];
+  await session.run("putting the staged files in place", SWITCH_SCRIPT, args);
+}
+
+/** Removes staging files: this run's after a failure, or ones an interrupted run left. */
+export async function removeStaged(session: HostSession, paths: string[]): Promise<void> {
+  if (paths.length === 0) return;
+  await session.run("removing staging files", 'for p in "$@"; do rm -f -- "$p"; done', paths.map(stagedPath));
+}
+
+/** Removes directories when empty (what else is in them is not ours), deepest first. */
+export async function removeDirectories(session: HostSession, paths: string[]): Promise<void> {
+  if (paths.length === 0) return;
+  const deepestFirst = [...paths].sort((a, b) => b.length - a.length);
+  await session.run("removing directories", 'for p in "$@"; do [ -d "$p" ] && { rmdir -- "$p" 2>/dev/null || true; }; done; exit 0', deepestFirst);
+}
+
+// --- services ---------------------------------------------------------------
+
+// A new link is made beside the old one and renamed over it (mv -T), so svscan
+// never sees a missing or half-made link.
+const LINK_SCRIPT = `
+set -eu
+link=$1 target=$2
+tmp="$link.qmail-fleet-new"
+rm -f -- "$tmp"
+ln -s -- "$target" "$tmp"
+mv -T -f -- "$tmp" "$link"
+`;
+
+export async function linkService(session: HostSession, link: string, dir: string): Promise<void> {
+  await session.run(`linking ${link}`, LINK_SCRIPT, [link, dir]);
+}
+
+/** `svc -t`: supervise restarts it with what is on disk now. */
+export async function restart(session: HostSession, dir: string): Promise<void> {
+  await session.run(`restarting ${dir}`, 'svc -t "$1"', [dir]);
+}
+
+// After a hand-made `svc -d` or a `down` file: the file goes (so the service
+// also starts at the next boot), then supervise is told to start it.
+const BRING_UP_SCRIPT = `
+rm -f -- "$1/down"
+tries=40
+until svok "$1" 2>/dev/null && svok "$1/log" 2>/dev/null; do
+  tries=$((tries - 1))
+  [ "$tries" -gt 0 ] || { echo "no supervise runs $1 (is svscan running on the service directory?)" >&2; exit 1; }
+  sleep 0.25
+done
+svc -u "$1" "$1/log"
+`;
+
+export async function bringUp(session: HostSession, dir: string): Promise<void> {
+  await session.run(`starting ${dir}`, BRING_UP_SCRIPT, [dir]);
+}
+
+// svscan notices a new link within five seconds; supervise then starts `run`.
+// A service counts as up once it has stayed up for a second.
+const WAIT_UP_SCRIPT = `
+dir=$1 tries=$2
+while [ "$tries" -gt 0 ]; do
+  status=$(svstat "$dir" 2>&1)
+  case $status in
+    *": up "*) seconds=\${status##*) }; seconds=\${seconds%% *}
+               [ "$seconds" -ge 1 ] 2>/dev/null && exit 0 ;;
+  esac
+  sleep 0.5
+  tries=$((tries - 1))
+done
+printf '%s\\n' "$status" >&2
+exit 1
+`;
+
+export async function waitUntilUp(session: HostSession, dir: string, seconds = 30): Promise<void> {
+  await session.run(`waiting for ${dir} to be up`, WAIT_UP_SCRIPT, [dir, String(seconds * 2)]);
+}
+
+// The banner read on the host itself, where the SMTP port is surely reachable
+// (bash for /dev/tcp: nc is not on every mailhub).
+const BANNER_SCRIPT = `timeout 15 bash -c 'exec 3<>"/dev/tcp/$1/$2" && IFS= read -r line <&3 && printf "%s\\n" "$line"' banner "$1" "$2"`;
+
+export async function readBanner(session: HostSession, ip: string, port: number): Promise<string> {
+  const address = ip === "0" || ip === "0.0.0.0" ? "127.0.0.1" : ip;
+  const out = await session.run(`reading the SMTP banner on ${address}:${port}`, BANNER_SCRIPT, [address, String(port)]);
+  return out.toString("utf8").replace(/\r?\n$/, "").replace(/\r$/, "");
+}
+
+/** The last lines of a service's log, for a failure message. */
+export async function logTail(session: HostSession, dir: string, lines = 5): Promise<string> {
+  try {
+    return (await session.run(`reading ${dir}/log/main/current`, 'tail -n "$2" -- "$1/log/main/current" 2>/dev/null; exit 0', [dir, String(lines)])).toString("utf8").trim();
+  } catch {
+    return "";
+  }
+}
+
+// Taking a service away the way daemontools wants it: the link first (so
+// svscan does not start it again), then supervise told to stop the service and
+// its log and exit, then the directory.
+const TEARDOWN_SCRIPT = `
+dir=$1 link=$2 keep=$3
+if [ -L "$link" ] && [ "$(readlink "$link")" = "$dir" ]; then rm -f -- "$link"; fi
+if [ -d "$dir" ]; then
+  svok "$dir" 2>/dev/null && svc -dx "$dir"
+  svok "$dir/log" 2>/dev/null && svc -dx "$dir/log"
+  tries=40
+  while { svok "$dir" 2>/dev/null || svok "$dir/log" 2>/dev/null; } && [ "$tries" -gt 0 ]; do
+    sleep 0.25; tries=$((tries - 1))
+  done
+  if svok "$dir" 2>/dev/null || svok "$dir/log" 2>/dev/null; then
+    echo "supervise did not exit for $dir" >&2; exit 1
+  fi
+  [ "$keep" = keep ] || rm -rf -- "$dir"
+fi
+`;
+
+export async function teardownService(session: HostSession, dir: string, link: string, keepDir = false): Promise<void> {
+  await session.run(`removing service ${dir}`, TEARDOWN_SCRIPT, [dir, link, keepDir ? "keep" : "remove"]);
+}

@@ -1,0 +1,164 @@
+// What an update decides to do on a host, from one inspection: which files are
+// staged, what goes away, and which service or log restarts.
+import { describe, expect, it } from "vitest";
+import { planChanges, serviceStatus } from "../../../provider/change-plan";
+import type { Observation, ObservedFile, ObservedService } from "../../../provider/host-operations";
+import type { FileSpec, HostConfigurationArgs, HostConfigurationState } from "../../../provider/types";
+
+const SUP = "/var/qmail/supervise";
+const sha = (c: string) => c.repeat(64);
+
+function file(content: string, restarts: FileSpec["restarts"] = []): FileSpec {
+  return { owner: "root", group: "root", mode: "0755", sha256: sha(content), size: 10, kind: "script", secret: false, restarts };
+}
+
+function desired(): HostConfigurationArgs {
+  return {
+    host: "mx1",
+    connection: { address: "192.0.2.10", port: 22, user: "root", hostKey: "ssh-ed25519 AAAA", sudo: false },
+    directories: { [`${SUP}/smtpd`]: { owner: "root", group: "root", mode: "0755" }, [`${SUP}/smtpd/log/main`]: { owner: "qmaill", group: "nofiles", mode: "0750" } },
+    files: {
+      [`${SUP}/smtpd/run`]: file("a", [{ service: "smtpd", part: "service" }]),
+      [`${SUP}/smtpd/log/run`]: file("b", [{ service: "smtpd", part: "log" }]),
+      "/var/qmail/control/validrcptto.cdb": { ...file("c"), kind: "cdb", mode: "0644" },
+    },
+    services: { smtpd: { dir: `${SUP}/smtpd`, link: "/service/smtpd", listen: { ip: "192.0.2.10", port: 25 }, checkBanner: true, status: "up" } },
+  };
+}
+
+const asState = (args: HostConfigurationArgs): HostConfigurationState => ({ ...args, banners: { smtpd: "220 mx1 ESMTP" } });
+
+const running = (startedAt = 1000): ObservedService => ({
+  linkTarget: `${SUP}/smtpd`,
+  service: { supervised: true, up: true, startedAt },
+  log: { supervised: true, up: true, startedAt },
+  downFile: false,
+  runMtime: startedAt - 10,
+  logRunMtime: startedAt - 10,
+  logMainPresent: true,
+});
+
+/** The host exactly as `args` declares it, then `change` applied. */
+function hostAs(args: HostConfigurationArgs, change: (o: Observation) => void = () => undefined): Observation {
+  const files = new Map<string, ObservedFile>(
+    Object.entries(args.files).map(([path, s]) => [path, { present: true, regular: true, owner: s.owner, group: s.group, mode: s.mode, sha256: s.sha256, size: s.size, leftover: false }]),
+  );
+  const directories = new Map(Object.entries(args.directories).map(([path, d]) => [path, { present: true, directory: true, ...d }]));
+  const observation: Observation = { files, directories, services: new Map([["smtpd", running()]]) };
+  change(observation);
+  return observation;
+}
+
+const restarts = (plan: ReturnType<typeof planChanges>) =>
+  plan.services.flatMap((s) => [...(s.restartService ? [`${s.name}`] : []), ...(s.restartLog ? [`${s.name}/log`] : [])]);
+
+describe("planChanges", () => {
+  it("does nothing on a host that matches", () => {
+    const plan = planChanges("mx1", asState(desired()), desired(), hostAs(desired()));
+    expect(plan).toMatchObject({ leftovers: [], directories: [], writes: [], removedFiles: [], teardowns: [], removedDirectories: [] });
+    expect(plan.services).toEqual([{ name: "smtpd", link: false, bringUp: false, restartService: false, restartLog: false, checkHealth: false }]);
+  });
+
+  it("a new run script restarts the service, not its log", () => {
+    const next = desired();
+    next.files[`${SUP}/smtpd/run`] = file("d", [{ service: "smtpd", part: "service" }]);
+    const plan = planChanges("mx1", asState(desired()), next, hostAs(desired()));
+    expect(plan.writes).toEqual([`${SUP}/smtpd/run`]);
+    expect(restarts(plan)).toEqual(["smtpd"]);
+    expect(plan.services[0].checkHealth).toBe(true);
+  });
+
+  it("a new log/run restarts only the log", () => {
+    const next = desired();
+    next.files[`${SUP}/smtpd/log/run`] = file("e", [{ service: "smtpd", part: "log" }]);
+    expect(restarts(planChanges("mx1", asState(desired()), next, hostAs(desired())))).toEqual(["smtpd/log"]);
+  });
+
+  it("a new cdb (read per connection) is written and restarts nothing", () => {
+    const next = desired();
+    next.files["/var/qmail/control/validrcptto.cdb"] = { ...file("f"), kind: "cdb", mode: "0644" };
+    const plan = planChanges("mx1", asState(desired()), next, hostAs(desired()));
+    expect(plan.writes).toEqual(["/var/qmail/control/validrcptto.cdb"]);
+    expect(restarts(plan)).toEqual([]);
+    expect(plan.services[0].checkHealth).toBe(false);
+  });
+
+  it("a hand-edited or re-moded file is written again, whatever the state says", () => {
+    const edited = hostAs(desired(), (o) => {
+      o.files.get(`${SUP}/smtpd/run`)!.sha256 = sha("9");
+      o.files.get("/var/qmail/control/validrcptto.cdb")!.mode = "0666";
+    });
+    const plan = planChanges("mx1", asState(desired()), desired(), edited);
+    expect(plan.writes).toEqual(["/var/qmail/control/validrcptto.cdb", `${SUP}/smtpd/run`]);
+    expect(restarts(plan)).toEqual(["smtpd"]);
+  });
+
+  it("a service running a run script changed after it started restarts, though the file is already right", () => {
+    const stale = hostAs(desired(), (o) => (o.services.get("smtpd")!.runMtime = 1001));
+    const plan = planChanges("mx1", asState(desired()), desired(), stale);
+    expect(plan.writes).toEqual([]);
+    expect(restarts(plan)).toEqual(["smtpd"]);
+  });
+
+  it("a down file or a stopped service is brought up; a deleted log/main is made again and the log restarts", () => {
+    const down = hostAs(desired(), (o) => (o.services.get("smtpd")!.downFile = true));
+    expect(planChanges("mx1", asState(desired()), desired(), down).services[0]).toMatchObject({ bringUp: true, checkHealth: true });
+    const noMain = hostAs(desired(), (o) => {
+      o.services.get("smtpd")!.logMainPresent = false;
+      o.directories.set(`${SUP}/smtpd/log/main`, { present: false });
+    });
+    const plan = planChanges("mx1", asState(desired()), desired(), noMain);
+    expect(plan.directories.map((d) => d.path)).toEqual([`${SUP}/smtpd/log/main`]);
+    expect(restarts(plan)).toEqual(["smtpd/log"]);
+  });
+
+  it("a new service is linked and starts fresh: no svc -t", () => {
+    const host = hostAs(desired(), (o) => o.services.set("smtpd", { ...running(), linkTarget: undefined, service: { supervised: false, up: false }, log: { supervised: false, up: false } }));
+    const plan = planChanges("mx1", asState({ ...desired(), services: {} }), desired(), host);
+    expect(plan.services[0]).toMatchObject({ link: true, restartService: false, restartLog: false, checkHealth: true });
+  });
+
+  it("a service no longer declared is taken down, its files and directories removed; one moved keeps a directory still declared", () => {
+    const next = desired();
+    next.services = {};
+    const gone = planChanges("mx1", asState(desired()), { ...next, files: {}, directories: {} }, hostAs(desired()));
+    expect(gone.teardowns).toEqual([{ name: "smtpd", dir: `${SUP}/smtpd`, link: "/service/smtpd", keepDir: false }]);
+    expect(gone.removedFiles).toHaveLength(3);
+    expect(gone.removedDirectories).toHaveLength(2);
+
+    const relinked = desired();
+    relinked.services.smtpd = { ...relinked.services.smtpd, link: "/etc/service/smtpd" };
+    const moved = planChanges("mx1", asState(desired()), relinked, hostAs(desired()));
+    expect(moved.teardowns).toEqual([{ name: "smtpd", dir: `${SUP}/smtpd`, link: "/service/smtpd", keepDir: true }]);
+    expect(moved.services[0]).toMatchObject({ link: true, restartService: false });
+  });
+
+  it("names staging files an interrupted run left, to remove them first", () => {
+    const host = hostAs(desired(), (o) => (o.files.get("/var/qmail/control/validrcptto.cdb")!.leftover = true));
+    expect(planChanges("mx1", asState(desired()), desired(), host).leftovers).toEqual(["/var/qmail/control/validrcptto.cdb"]);
+  });
+
+  it("refuses, before touching anything, a path that is a directory where a file belongs", () => {
+    const host = hostAs(desired(), (o) => o.files.set(`${SUP}/smtpd/run`, { present: true, regular: false, leftover: false }));
+    expect(() => planChanges("host mx1", asState(desired()), desired(), host)).toThrow(/host mx1: \/var\/qmail\/supervise\/smtpd\/run is not a regular file.*Nothing was changed/);
+  });
+});
+
+describe("serviceStatus", () => {
+  const dir = { dir: `${SUP}/smtpd` };
+  it.each<[string, Partial<ObservedService>, string]>([
+    ["matching", {}, "up"],
+    ["link gone", { linkTarget: undefined }, "not linked"],
+    ["link elsewhere", { linkTarget: "/tmp/x" }, "not linked"],
+    ["no supervise", { service: { supervised: false, up: false } }, "not supervised"],
+    ["down file", { downFile: true }, "down file present"],
+    ["stopped", { service: { supervised: true, up: false } }, "down"],
+    ["log stopped", { log: { supervised: true, up: false } }, "down"],
+    ["log/main gone", { logMainPresent: false }, "log directory missing"],
+    ["run changed after start", { runMtime: 1001 }, "running an older run script"],
+    ["run changed in the second it started", { runMtime: 1000 }, "up"],
+    ["log/run changed after the log started", { logRunMtime: 1005 }, "log running an older log/run"],
+  ])("%s: %s", (_what, change, status) => {
+    expect(serviceStatus(dir, { ...running(), ...change })).toBe(status);
+  });
+});
