@@ -136,7 +136,7 @@ export class HostConfigurationProvider {
         await stageFile(session, file);
       }
     } catch (error) {
-      const message = `${(error as Error).message}. No file on ${desired.host} went live; run pulumi up again once the host is reachable.`;
+      const message = `${(error as Error).message}. No file on ${desired.host} went live; once the cause is fixed, run pulumi up again.`;
       await removeStaged(session, staged).catch(() => undefined);
       await removeCreatedDirectories(session, created).catch(() => undefined);
       throw new Error(message);

@@ -12,7 +12,7 @@ import { parseFleetConfig } from "../../lib/config";
 import type { HostPlan } from "../../lib/host-plan";
 import { planFleet } from "../../lib/plan";
 import { PulumiProject } from "./pulumi-project";
-import { Mailhubs, REPO, readBanner, smtpConversation, type SandboxHost } from "./sandbox";
+import { Mailhubs, readBanner, smtpConversation, type SandboxHost } from "./sandbox";
 import { extractPem } from "../pem";
 
 const CONTROL = "/var/qmail/control";
@@ -226,7 +226,7 @@ describe("a fleet of three mailhubs kept as declared", () => {
     // Every file of a host was read back over one shared SSH connection.
     expect(hubs.hosts.map(acceptedLogins)).toEqual(loginsBefore.map((n) => n + 1));
 
-    const drift = runDrift(project);
+    const drift = project.drift();
     expect(drift.code).toBe(2);
     for (const path of [`${SUPERVISE}/smtpd/run`, `${CONTROL}/servercert.pem`, `${CONTROL}/validrcptto.cdb`, `${SUPERVISE}/submission/log/run`]) {
       expect(drift.stdout).toContain(path);
@@ -237,7 +237,7 @@ describe("a fleet of three mailhubs kept as declared", () => {
     const plan = expectedPlan().find((p) => p.name === "mailhub1")!;
     const actual = await hostFiles(one, plan.files.map((f) => f.path));
     for (const file of plan.files) expect(`${file.path} ${actual.get(file.path)}`).toBe(`${file.path} ${declared(file)}`);
-    expect(runDrift(project).code).toBe(0);
+    expect(project.drift().code).toBe(0);
   });
 
   it("6. a service removed: unlinked, stopped, directory gone, no supervise left", async () => {
@@ -291,7 +291,7 @@ describe("a fleet of three mailhubs kept as declared", () => {
 
   it("9. state holds no plain SSL key, password or SSH private key", async () => {
     const exported = await project.exportState();
-    const onDisk = execFileSync("sh", ["-c", `cat ${join(project.dir, "state")}/.pulumi/stacks/*/*.json*`]).toString();
+    const onDisk = execFileSync("sh", ["-c", `cat ${project.stateDir}/.pulumi/stacks/*/*.json*`]).toString();
     const sshKey = readFileSync(hubs.clientKey, "utf8");
     const keyBody = tls.key.split("\n")[1];
     const sshKeyBody = sshKey.split("\n")[1];
@@ -303,16 +303,3 @@ describe("a fleet of three mailhubs kept as declared", () => {
     }
   });
 });
-
-function runDrift(project: PulumiProject): { code: number; stdout: string } {
-  try {
-    const stdout = execFileSync(join(REPO, "sandbox", "qmail-fleet"), ["drift", "--stack", project.stack, "--cwd", project.dir], {
-      env: { ...process.env, PULUMI_BACKEND_URL: `file://${join(project.dir, "state")}` },
-      stdio: ["ignore", "pipe", "pipe"],
-    }).toString();
-    return { code: 0, stdout };
-  } catch (error) {
-    const e = error as { status: number; stdout: Buffer };
-    return { code: e.status, stdout: e.stdout?.toString() ?? "" };
-  }
-}

@@ -1,7 +1,7 @@
 // A throwaway copy of the qmail-fleet project for one end-to-end test: the
 // program and its sources linked in, its own stack file and its own local
 // state backend, driven through sandbox/pulumi (the real engine).
-import { execFile } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from "node:fs";
 import { join } from "node:path";
 import * as yaml from "js-yaml";
@@ -17,11 +17,25 @@ export interface PulumiResult {
 
 export class PulumiProject {
   readonly dir: string;
+  /** The file state backend's directory. */
+  readonly stateDir: string;
 
-  constructor(readonly name: string, readonly stack = "e2e") {
+  /**
+   * A fresh project under .state/e2e/<name> linked to this checkout's sources;
+   * or, with `checkout`, the project in that directory (a clone) using the
+   * state backend in `checkout.stateDir`.
+   */
+  constructor(readonly name: string, readonly stack = "e2e", checkout?: { dir: string; stateDir: string }) {
+    if (checkout) {
+      this.dir = checkout.dir;
+      this.stateDir = checkout.stateDir;
+      mkdirSync(this.stateDir, { recursive: true });
+      return;
+    }
     this.dir = join(REPO, ".state", "e2e", name);
+    this.stateDir = join(this.dir, "state");
     rmSync(this.dir, { recursive: true, force: true });
-    mkdirSync(join(this.dir, "state"), { recursive: true });
+    mkdirSync(this.stateDir, { recursive: true });
     for (const entry of LINKED) symlinkSync(join(REPO, entry), join(this.dir, entry));
     copyFileSync(join(REPO, "Pulumi.yaml"), join(this.dir, "Pulumi.yaml"));
   }
@@ -57,7 +71,7 @@ export class PulumiProject {
         join(REPO, "sandbox", "pulumi"),
         ["--cwd", this.dir, ...args, ...(args[0] === "stack" || args[0] === "config" ? [] : ["--stack", this.stack])],
         {
-          env: { ...process.env, PULUMI_BACKEND_URL: `file://${join(this.dir, "state")}` },
+          env: { ...process.env, PULUMI_BACKEND_URL: `file://${this.stateDir}` },
           maxBuffer: 64 * 1024 * 1024,
           timeout: 600_000,
         },
@@ -75,6 +89,25 @@ export class PulumiProject {
 
   up(extra: string[] = []): Promise<PulumiResult> {
     return this.run(["up", "--yes", "--skip-preview", "--non-interactive", ...extra]);
+  }
+
+  /**
+   * `qmail-fleet drift` on this stack, through the project's own CLI when the
+   * project is a checkout (a clone has its own sandbox/ and dist/), else this one's.
+   */
+  drift(): { code: number; stdout: string; stderr: string } {
+    const own = join(this.dir, "sandbox", "qmail-fleet");
+    const cli = existsSync(own) ? own : join(REPO, "sandbox", "qmail-fleet");
+    try {
+      const stdout = execFileSync(cli, ["drift", "--stack", this.stack, "--cwd", this.dir], {
+        env: { ...process.env, PULUMI_BACKEND_URL: `file://${this.stateDir}` },
+        stdio: ["ignore", "pipe", "pipe"],
+      }).toString();
+      return { code: 0, stdout, stderr: "" };
+    } catch (error) {
+      const e = error as { status: number; stdout?: Buffer; stderr?: Buffer };
+      return { code: e.status, stdout: e.stdout?.toString() ?? "", stderr: e.stderr?.toString() ?? "" };
+    }
   }
 
   /** The stack's state as `pulumi stack export` gives it. */

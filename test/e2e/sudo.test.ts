@@ -104,10 +104,11 @@ describe("a non-root SSH user with sudo", () => {
     expect(result.code).not.toBe(0);
     const output = `${result.stdout}\n${result.stderr}`;
     expect(output).toContain(
-      `host ${host.name} (${DEPLOY_USER}@${ADDRESS}): installing ${CONTROL}/validrcptto.cdb failed (exit 1): `,
+      `host ${host.name} (${DEPLOY_USER}@${ADDRESS}): staging ${CONTROL}/validrcptto.cdb failed (exit 2): `,
     );
     expect(output).toMatch(/Permission denied/);
     expect(output).toContain(`${DEPLOY_USER} is not root and ssh.sudo is off: set ssh.sudo: true`);
+    expect(output).toContain(`No file on ${host.name} went live`);
     expect(logins(sshdLog().slice(logBefore)).filter((user) => user !== DEPLOY_USER)).toEqual([]);
     // Nothing was written: the cdb on the host is still the first one.
     const first = plan(["postmaster@e2e.test"]).files.find((f) => f.path === `${CONTROL}/validrcptto.cdb`)!;
