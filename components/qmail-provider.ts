@@ -2,12 +2,10 @@
 // mailhubs over SSH. One per fleet, so the SSH private key is held once, as a
 // secret, in the provider's own state.
 import * as pulumi from "@pulumi/pulumi";
-import { PROVIDER_PACKAGE } from "../provider/types";
+import { PROVIDER_PACKAGE, type ProviderArgs } from "../provider/types";
 
-export interface QmailProviderArgs {
-  /** OpenSSH private key text. @default ssh-agent (SSH_AUTH_SOCK of the `pulumi` process) */
-  privateKey?: pulumi.Input<string>;
-}
+/** The provider's configuration as a program gives it: each field may come from another resource. */
+export type QmailProviderArgs = { [K in keyof ProviderArgs]: pulumi.Input<ProviderArgs[K]> };
 
 export class QmailProvider extends pulumi.ProviderResource {
   constructor(name: string, args: QmailProviderArgs, opts?: pulumi.ResourceOptions) {

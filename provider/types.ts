@@ -105,7 +105,7 @@ export interface HostConfigurationState extends Omit<HostConfigurationArgs, "sec
 
 /** The provider's own configuration: one per fleet, so the key is held once. */
 export interface ProviderArgs {
-  /** OpenSSH private key text; without it the provider asks ssh-agent (SSH_AUTH_SOCK). */
+  /** OpenSSH private key text, held as a secret. @default ssh-agent (SSH_AUTH_SOCK of the `pulumi` process) */
   privateKey?: string;
 }
 
