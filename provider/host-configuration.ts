@@ -16,7 +16,6 @@ import {
   logTail,
   readBanner,
   readText,
-  removeCreatedDirectories,
   removeDirectories,
   removeStaged,
   restart,
@@ -138,7 +137,8 @@ export class HostConfigurationProvider {
     } catch (error) {
       const message = `${(error as Error).message}. No file on ${desired.host} went live; once the cause is fixed, run pulumi up again.`;
       await removeStaged(session, staged).catch(() => undefined);
-      await removeCreatedDirectories(session, created).catch(() => undefined);
+      // Directories this run made, so the host is left as it was.
+      await removeDirectories(session, created).catch(() => undefined);
       throw new Error(message);
     }
 

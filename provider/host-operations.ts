@@ -234,13 +234,6 @@ export async function ensureDirectories(session: HostSession, directories: Direc
   return out.toString("utf8").split("\n").filter((line) => line.length > 0);
 }
 
-/** Takes away directories this run created, deepest first, when a run fails before any file went live. */
-export async function removeCreatedDirectories(session: HostSession, paths: string[]): Promise<void> {
-  if (paths.length === 0) return;
-  const deepestFirst = [...paths].sort((a, b) => b.length - a.length);
-  await session.run("removing the directories this run created", 'for p in "$@"; do rmdir -- "$p" 2>/dev/null || true; done', deepestFirst);
-}
-
 // The bytes go to a private staging file beside the target; only when their
 // count and sha256 match the plan do they get the file's owner and mode.
 // Anything else removes the staging file and fails. A run cut off before that
