@@ -8,7 +8,9 @@
 import { existsSync } from "node:fs";
 import { buildFilePath, sha256Hex } from "./build-files";
 import {
+  acceptsConnections,
   bringUp,
+  dropPrevious,
   ensureDirectories,
   HostSession,
   inspect,
@@ -17,6 +19,8 @@ import {
   readBanner,
   readText,
   removeDirectories,
+  removeLeftovers,
+  restorePrevious,
   removeStaged,
   restart,
   stageFile,
@@ -26,11 +30,14 @@ import {
   type FileChange,
   type Observation,
 } from "./host-operations";
-import { planChanges, serviceStatus } from "./change-plan";
+import { planChanges, serviceStatus, type ChangePlan, type ServiceActions } from "./change-plan";
+import type { EngineLog } from "./engine-log";
 import { hasUnknowns, reveal, secret, withoutUndefined } from "./properties";
 import type { ConnectionPool, Stdin } from "./ssh-connection";
 import {
   CHANGED_ON_HOST,
+  DEFAULT_ROLLOUT_SETTINGS,
+  type RolloutSettings,
   type DirectorySpec,
   type FileSpec,
   type HostConfigurationArgs,
@@ -55,8 +62,13 @@ export interface DiffResult {
 export class HostConfigurationProvider {
   /** Secret file bytes handed over in this run's inputs, by sha256; never written anywhere. */
   private readonly secretContents = new Map<string, Buffer>();
+  /** Hosts whose change failed its health check in this run (this provider serves one fleet). */
+  private readonly failedHosts = new Set<string>();
 
-  constructor(private readonly pool: ConnectionPool) {}
+  constructor(
+    private readonly pool: ConnectionPool,
+    private readonly warn: EngineLog,
+  ) {}
 
   /** Keeps the secret bytes for this run and drops them from the inputs the engine stores. */
   check(news: Record<string, unknown>): { inputs: Record<string, unknown>; failures: Array<{ property: string; reason: string }> } {
@@ -77,14 +89,14 @@ export class HostConfigurationProvider {
     return { changes: detailedDiff.length > 0, detailedDiff };
   }
 
-  async create(news: Record<string, unknown>): Promise<{ id: string; outs: Record<string, unknown> }> {
+  async create(urn: string, news: Record<string, unknown>): Promise<{ id: string; outs: Record<string, unknown> }> {
     const desired = reveal<HostConfigurationArgs>(news);
-    const outs = await this.apply(emptyState(desired), desired);
+    const outs = await this.apply(urn, emptyState(desired), desired);
     return { id: desired.host, outs };
   }
 
-  async update(olds: Record<string, unknown>, news: Record<string, unknown>): Promise<Record<string, unknown>> {
-    return this.apply(reveal<HostConfigurationState>(olds), reveal<HostConfigurationArgs>(news));
+  async update(urn: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<Record<string, unknown>> {
+    return this.apply(urn, reveal<HostConfigurationState>(olds), reveal<HostConfigurationArgs>(news));
   }
 
   async read(id: string, state: Record<string, unknown>): Promise<{ id: string; props: Record<string, unknown>; inputs: Record<string, unknown> }> {
@@ -114,7 +126,12 @@ export class HostConfigurationProvider {
   }
 
   /** Makes the host match `desired`; `previous` says what an earlier run put there that may have to go. */
-  private async apply(previous: HostConfigurationState, desired: HostConfigurationArgs): Promise<Record<string, unknown>> {
+  private async apply(urn: string, previous: HostConfigurationState, desired: HostConfigurationArgs): Promise<Record<string, unknown>> {
+    const rollout = desired.rollout ?? DEFAULT_ROLLOUT_SETTINGS;
+    if (this.failedHosts.size > rollout.maxFailures)
+      throw new Error(
+        `host ${desired.host} was not touched: ${[...this.failedHosts].join(", ")} failed in this run, more than rollout.maxFailures (${rollout.maxFailures}) allows`,
+      );
     const session = this.session(desired);
     const observation = await inspect(session, inspectRequest([desired, previous]));
     const plan = planChanges(session.name, previous, desired, observation);
@@ -124,7 +141,7 @@ export class HostConfigurationProvider {
     });
 
     // What an interrupted run left behind goes first.
-    await removeStaged(session, plan.leftovers);
+    await removeLeftovers(session, plan.leftovers);
 
     // Stage: nothing a service reads has changed until every file is here and checked.
     const created = await ensureDirectories(session, plan.directories);
@@ -144,22 +161,64 @@ export class HostConfigurationProvider {
 
     // Services no longer declared (or moved) go before their successors may take their ports.
     for (const gone of plan.teardowns) await teardownService(session, gone.dir, gone.link, gone.keepDir);
+    const switched = [...plan.writes, ...plan.removedFiles];
     await switchFiles(session, plan.writes, plan.removedFiles);
 
     const banners: Record<string, string> = {};
     for (const actions of plan.services) {
       const service = desired.services[actions.name];
-      if (actions.link) await linkService(session, service.link, service.dir);
-      if (actions.bringUp) await bringUp(session, service.dir);
-      if (actions.restartService) await restart(session, service.dir);
-      if (actions.restartLog) await restart(session, `${service.dir}/log`);
-      if (actions.checkHealth) banners[actions.name] = await healthCheck(session, actions.name, service);
-      else if (previous.banners?.[actions.name] !== undefined) banners[actions.name] = previous.banners[actions.name];
+      try {
+        await runActions(session, service, actions);
+        if (actions.checkHealth) banners[actions.name] = await healthCheck(session, actions.name, service, rollout);
+        else if (previous.banners?.[actions.name] !== undefined) banners[actions.name] = previous.banners[actions.name];
+      } catch (error) {
+        const failure = `${(error as Error).message}`;
+        const outcome = await this.rollBack(session, previous, desired, plan, switched, rollout);
+        this.failedHosts.add(desired.host);
+        const message = `${failure}\n${outcome}`;
+        if (this.failedHosts.size > rollout.maxFailures) throw new Error(message);
+        // Within rollout.maxFailures: a warning, and the state keeps the previous configuration so the next run tries again.
+        await this.warn(urn, `${message}\n(${this.failedHosts.size} of at most ${rollout.maxFailures} failed hosts in this run; the rollout goes on)`);
+        return protect(previous);
+      }
     }
+    await dropPrevious(session, switched);
     await removeDirectories(session, plan.removedDirectories);
 
     const { secretContents: _contents, ...applied } = desired;
     return protect({ ...applied, banners });
+  }
+
+  /**
+   * After a failed health check: the files this run replaced or removed go
+   * back, a service this run added is taken away, and the services it touched
+   * restart on the previous files and must pass the health check again.
+   */
+  private async rollBack(
+    session: HostSession,
+    previous: HostConfigurationState,
+    desired: HostConfigurationArgs,
+    plan: ChangePlan,
+    switched: string[],
+    rollout: RolloutSettings,
+  ): Promise<string> {
+    try {
+      await restorePrevious(session, switched);
+      for (const actions of plan.services) {
+        const service = desired.services[actions.name];
+        if (!previous.services[actions.name]) {
+          await teardownService(session, service.dir, service.link);
+          continue;
+        }
+        if (!actions.checkHealth) continue;
+        await restart(session, service.dir);
+        await restart(session, `${service.dir}/log`);
+        await healthCheck(session, actions.name, previous.services[actions.name], rollout);
+      }
+      return `${session.name} is back on its previous configuration, and healthy there; the state still records that configuration, so the next pulumi up tries again.`;
+    } catch (error) {
+      return `Putting the previous configuration back on ${session.name} failed too: ${(error as Error).message}. Look at the host before the next pulumi up.`;
+    }
   }
 
   /** Where this run's bytes of a file come from: the secret handed over in Check, or the build directory. */
@@ -176,20 +235,35 @@ export class HostConfigurationProvider {
   }
 }
 
-/** A service is healthy when it and its log are up for a second and, for plain SMTP, it answers with a 220 banner. */
-async function healthCheck(session: HostSession, name: string, service: ServiceSpec): Promise<string> {
+/**
+ * A service is healthy when it and its log stay up for the settle time and its
+ * listener answers: a 220 banner for plain SMTP, an accepted connection for an
+ * SSL-wrapped service.
+ */
+async function healthCheck(session: HostSession, name: string, service: ServiceSpec, rollout: RolloutSettings): Promise<string> {
   try {
-    await waitUntilUp(session, service.dir);
-    await waitUntilUp(session, `${service.dir}/log`);
-    if (!service.checkBanner) return "";
+    await waitUntilUp(session, service.dir, rollout.settleSeconds, rollout.healthTimeoutSeconds);
+    await waitUntilUp(session, `${service.dir}/log`, rollout.settleSeconds, rollout.healthTimeoutSeconds);
+    if (!service.checkBanner) {
+      await acceptsConnections(session, service.listen.ip, service.listen.port);
+      return "";
+    }
     const banner = await readBanner(session, service.listen.ip, service.listen.port);
     if (!banner.startsWith("220 "))
       throw new Error(`${session.name}: service ${name} is up but answers ${JSON.stringify(banner)} on ${service.listen.ip}:${service.listen.port} instead of a 220 banner`);
     return banner;
   } catch (error) {
     const tail = await logTail(session, service.dir);
-    throw new Error(`${(error as Error).message}${tail ? `\nlast lines of ${service.dir}/log/main/current:\n${tail}` : ""}`);
+    throw new Error(`${session.name}: service ${name} failed its health check: ${(error as Error).message}${tail ? `\nlast lines of ${service.dir}/log/main/current:\n${tail}` : ""}`);
   }
+}
+
+/** Links, starts and restarts a service as the change plan says. */
+async function runActions(session: HostSession, service: ServiceSpec, actions: ServiceActions): Promise<void> {
+  if (actions.link) await linkService(session, service.link, service.dir);
+  if (actions.bringUp) await bringUp(session, service.dir);
+  if (actions.restartService) await restart(session, service.dir);
+  if (actions.restartLog) await restart(session, `${service.dir}/log`);
 }
 
 function emptyState(desired: HostConfigurationArgs): HostConfigurationState {

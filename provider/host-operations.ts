@@ -10,6 +10,12 @@ export function stagedPath(path: string): string {
   return `${path.slice(0, slash)}/.${path.slice(slash + 1)}.qmail-fleet-new`;
 }
 
+/** Where the file a switch replaced (or removed) waits until the services are healthy on the new one. */
+export function previousPath(path: string): string {
+  const slash = path.lastIndexOf("/");
+  return `${path.slice(0, slash)}/.${path.slice(slash + 1)}.qmail-fleet-previous`;
+}
+
 export class HostCommandError extends Error {}
 
 /** Single-quotes a multi-line script for `sh -c` (shellQuote refuses newlines, as it should for values). */
@@ -58,7 +64,7 @@ export interface ObservedFile {
   sha256?: string;
   size?: number;
   mtime?: number;
-  /** A staging file left beside it by an interrupted run. */
+  /** A staging file or previous copy left beside it by an interrupted run. */
   leftover: boolean;
 }
 
@@ -115,8 +121,7 @@ while [ $# -gt 0 ]; do
   kind=$1 p=$2; shift 2
   case $kind in
     f)
-      staged="\${p%/*}/.\${p##*/}.qmail-fleet-new"
-      left=0; [ -e "$staged" ] && left=1
+      left=0; { [ -e "\${p%/*}/.\${p##*/}.qmail-fleet-new" ] || [ -e "\${p%/*}/.\${p##*/}.qmail-fleet-previous" ]; } && left=1
       if [ -L "$p" ] || { [ -e "$p" ] && [ ! -f "$p" ]; }; then
         printf 'f\\tother\\t%s\\n' "$left"
       elif [ -f "$p" ]; then
@@ -276,28 +281,59 @@ export async function stageFile(session: HostSession, file: FileChange): Promise
 }
 
 // Every staged file goes live and every file no longer declared goes away in
-// one command that a lost connection cannot stop half-way.
+// one command that a lost connection cannot stop half-way. What was there
+// before stays beside it (a hard link, no copy) until the services are
+// healthy, so a failed health check can put it back.
 const SWITCH_SCRIPT = `
 trap '' HUP INT TERM PIPE
 set -eu
 while [ $# -gt 0 ]; do
   case $1 in
-    mv) mv -f -- "$2" "$3"; shift 3 ;;
-    rm) rm -f -- "$2"; shift 2 ;;
+    mv) if [ -e "$3" ]; then ln -f -- "$3" "$4"; fi; mv -f -- "$2" "$3"; shift 4 ;;
+    rm) if [ -e "$2" ]; then mv -f -- "$2" "$3"; fi; shift 3 ;;
   esac
 done
 `;
 
 export async function switchFiles(session: HostSession, live: string[], removed: string[]): Promise<void> {
   if (live.length === 0 && removed.length === 0) return;
-  const args = [...live.flatMap((path) => ["mv", stagedPath(path), path]), ...removed.flatMap((path) => ["rm", path])];
+  const args = [
+    ...live.flatMap((path) => ["mv", stagedPath(path), path, previousPath(path)]),
+    ...removed.flatMap((path) => ["rm", path, previousPath(path)]),
+  ];
   await session.run("putting the staged files in place", SWITCH_SCRIPT, args);
 }
 
-/** Removes staging files: this run's after a failure, or ones an interrupted run left. */
+// Puts back what a switch replaced or removed; a file the switch created goes.
+const ROLLBACK_SCRIPT = `
+trap '' HUP INT TERM PIPE
+for p in "$@"; do
+  prev="\${p%/*}/.\${p##*/}.qmail-fleet-previous"
+  if [ -e "$prev" ]; then mv -f -- "$prev" "$p"; else rm -f -- "$p"; fi
+done
+`;
+
+export async function restorePrevious(session: HostSession, paths: string[]): Promise<void> {
+  if (paths.length === 0) return;
+  await session.run("putting the previous files back", ROLLBACK_SCRIPT, paths);
+}
+
+/** Drops the previous copies once the services are healthy on the new files. */
+export async function dropPrevious(session: HostSession, paths: string[]): Promise<void> {
+  if (paths.length === 0) return;
+  await session.run("removing the previous copies", 'for p in "$@"; do rm -f -- "$p"; done', paths.map(previousPath));
+}
+
+/** Removes staging files: this run's after a failure. */
 export async function removeStaged(session: HostSession, paths: string[]): Promise<void> {
   if (paths.length === 0) return;
   await session.run("removing staging files", 'for p in "$@"; do rm -f -- "$p"; done', paths.map(stagedPath));
+}
+
+/** Removes the staging files and previous copies an interrupted run left. */
+export async function removeLeftovers(session: HostSession, paths: string[]): Promise<void> {
+  if (paths.length === 0) return;
+  await session.run("removing what an interrupted run left", 'for p in "$@"; do rm -f -- "$p"; done', [...paths.map(stagedPath), ...paths.map(previousPath)]);
 }
 
 /** Removes directories when empty (what else is in them is not ours), deepest first. */
@@ -347,24 +383,26 @@ export async function bringUp(session: HostSession, dir: string): Promise<void> 
 }
 
 // svscan notices a new link within five seconds; supervise then starts `run`.
-// A service counts as up once it has stayed up for a second.
+// A service counts as up once it has stayed up for the settle time: one that
+// dies at start and is restarted by supervise every second never gets there.
 const WAIT_UP_SCRIPT = `
-dir=$1 tries=$2
+dir=$1 settle=$2 tries=$3
 while [ "$tries" -gt 0 ]; do
   status=$(svstat "$dir" 2>&1)
   case $status in
     *": up "*) seconds=\${status##*) }; seconds=\${seconds%% *}
-               [ "$seconds" -ge 1 ] 2>/dev/null && exit 0 ;;
+               [ "$seconds" -ge "$settle" ] 2>/dev/null && exit 0 ;;
   esac
   sleep 0.5
   tries=$((tries - 1))
 done
-printf '%s\\n' "$status" >&2
+printf 'not up for %s seconds within the timeout: %s\\n' "$settle" "$status" >&2
 exit 1
 `;
 
-export async function waitUntilUp(session: HostSession, dir: string, seconds = 30): Promise<void> {
-  await session.run(`waiting for ${dir} to be up`, WAIT_UP_SCRIPT, [dir, String(seconds * 2)]);
+export async function waitUntilUp(session: HostSession, dir: string, settleSeconds = 1, timeoutSeconds = 30): Promise<void> {
+  const settle = Math.max(1, Math.ceil(settleSeconds));
+  await session.run(`waiting for ${dir} to be up`, WAIT_UP_SCRIPT, [dir, String(settle), String(Math.ceil(timeoutSeconds * 2))]);
 }
 
 // The banner read on the host itself, where the SMTP port is surely reachable
@@ -375,6 +413,15 @@ export async function readBanner(session: HostSession, ip: string, port: number)
   const address = ip === "0" || ip === "0.0.0.0" ? "127.0.0.1" : ip;
   const out = await session.run(`reading the SMTP banner on ${address}:${port}`, BANNER_SCRIPT, [address, String(port)]);
   return out.toString("utf8").replace(/\r?\n$/, "").replace(/\r$/, "");
+}
+
+// An SSL-wrapped service speaks only after a TLS handshake: an accepted
+// connection is what it can show without one.
+const ACCEPTS_SCRIPT = `timeout "$3" bash -c 'exec 3<>"/dev/tcp/$1/$2"' accepts "$1" "$2"`;
+
+export async function acceptsConnections(session: HostSession, ip: string, port: number, timeoutSeconds = 15): Promise<void> {
+  const address = ip === "0" || ip === "0.0.0.0" ? "127.0.0.1" : ip;
+  await session.run(`connecting to ${address}:${port}`, ACCEPTS_SCRIPT, [address, String(port), String(timeoutSeconds)]);
 }
 
 /** The last lines of a service's log, for a failure message. */

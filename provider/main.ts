@@ -16,7 +16,10 @@ function packageVersion(): string {
   return "0.0.0";
 }
 
-serveProvider(packageVersion()).catch((error: Error) => {
+// The engine passes its own address as the first argument that is not a flag.
+const engineAddress = process.argv.slice(2).find((arg) => !arg.startsWith("-"));
+
+serveProvider(packageVersion(), engineAddress).catch((error: Error) => {
   process.stderr.write(`pulumi-resource-qmail: ${error.message}\n`);
   process.exit(1);
 });

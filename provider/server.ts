@@ -12,6 +12,7 @@ import * as structproto from "google-protobuf/google/protobuf/struct_pb";
 import * as plugproto from "@pulumi/pulumi/proto/plugin_pb";
 import * as provproto from "@pulumi/pulumi/proto/provider_pb";
 import * as provrpc from "@pulumi/pulumi/proto/provider_grpc_pb";
+import { engineWarnings } from "./engine-log";
 import { HostConfigurationProvider } from "./host-configuration";
 import { reveal } from "./properties";
 import { ConnectionPool } from "./ssh-connection";
@@ -29,10 +30,10 @@ const KIND = {
 /** Large enough for any state this provider keeps; cdb bytes never travel here. */
 export const MAX_MESSAGE_BYTES = 512 * 1024 * 1024;
 
-export function providerService(version: string) {
+export function providerService(version: string, engineAddress?: string) {
   let config: ProviderArgs = {};
   const pool = new ConnectionPool(() => config.privateKey);
-  const hosts = new HostConfigurationProvider(pool);
+  const hosts = new HostConfigurationProvider(pool, engineWarnings(engineAddress));
 
   /** Runs a handler, turning a thrown error into the message the engine prints. */
   const serve = <Req, Res>(handler: (request: Req) => Promise<Res> | Res) => (call: Call<Req>, callback: Callback<Res>) => {
@@ -98,7 +99,7 @@ export function providerService(version: string) {
     }),
     create: serve(async (req: provproto.CreateRequest) => {
       ofType(req.getUrn());
-      const { id, outs } = await hosts.create(fromStruct(req.getProperties()));
+      const { id, outs } = await hosts.create(req.getUrn(), fromStruct(req.getProperties()));
       return new provproto.CreateResponse().setId(id).setProperties(toStruct(outs));
     }),
     read: serve(async (req: provproto.ReadRequest) => {
@@ -108,7 +109,7 @@ export function providerService(version: string) {
     }),
     update: serve(async (req: provproto.UpdateRequest) => {
       ofType(req.getUrn());
-      const outs = await hosts.update(fromStruct(req.getOlds()), fromStruct(req.getNews()));
+      const outs = await hosts.update(req.getUrn(), fromStruct(req.getOlds()), fromStruct(req.getNews()));
       return new provproto.UpdateResponse().setProperties(toStruct(outs));
     }),
     delete: serve(async (req: provproto.DeleteRequest) => {
@@ -127,8 +128,8 @@ export function providerService(version: string) {
 }
 
 /** Serves the provider on a local port and prints it, as the engine expects of a plugin. */
-export async function serveProvider(version: string): Promise<void> {
-  const service = providerService(version);
+export async function serveProvider(version: string, engineAddress?: string): Promise<void> {
+  const service = providerService(version, engineAddress);
   const server = new grpc.Server({
     "grpc.max_receive_message_length": MAX_MESSAGE_BYTES,
     "grpc.max_send_message_length": MAX_MESSAGE_BYTES,

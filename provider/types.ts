@@ -78,6 +78,18 @@ export interface ServiceSpec {
   status: ServiceStatus;
 }
 
+/** When a restarted service counts as healthy, and how many hosts may fail before the rollout stops. */
+export interface RolloutSettings {
+  /** Seconds a restarted service and its log must stay up (no restart loop). */
+  settleSeconds: number;
+  /** Seconds to wait for that, and for the listener to answer. */
+  healthTimeoutSeconds: number;
+  /** Hosts of this fleet that may fail (and be rolled back) in one run before the rest are left untouched. */
+  maxFailures: number;
+}
+
+export const DEFAULT_ROLLOUT_SETTINGS: RolloutSettings = { settleSeconds: 2, healthTimeoutSeconds: 60, maxFailures: 0 };
+
 /** The inputs of a HostConfiguration, as the program declares them. */
 export interface HostConfigurationArgs {
   /** The host's name in the fleet, used in every message. */
@@ -89,6 +101,8 @@ export interface HostConfigurationArgs {
   files: Record<string, FileSpec>;
   /** By service name. */
   services: Record<string, ServiceSpec>;
+  /** How this run's changes are checked; not part of what the host holds, so a change here alone changes nothing. */
+  rollout?: RolloutSettings;
   /**
    * The bytes of the secret files, base64 by sha256, as a Pulumi secret. The
    * provider's Check keeps them in memory for this run and drops them from the
