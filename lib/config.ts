@@ -4,6 +4,7 @@
 // checked. Nothing here touches a host.
 import type { z } from "zod";
 import { PRESETS, type PresetName } from "./presets";
+import { normalizeRollout, type RolloutPolicy } from "./rollout";
 import { fleetSchema, type RawFleet, type RawHost } from "./schema/fleet";
 import { formatPath, type PathKey } from "./schema/issue-path";
 import { deepMerge, setsPath } from "./schema/merge";
@@ -73,8 +74,8 @@ export interface FleetConfig {
   sslCertificate?: SecretString;
   validRcptTo?: ValidRcptToSources;
   tcpRules?: TcpRulesConfig;
-  // Owned by other parts of qmail-fleet; passed through untouched.
-  rollout?: unknown;
+  /** How `pulumi up` takes the hosts, every field filled (`parallel` when the config says nothing). */
+  rollout: RolloutPolicy;
 }
 
 export type ParseResult =
@@ -102,10 +103,14 @@ export function parseFleetConfig(raw: Record<string, unknown>): ParseResult {
   if (errors.size > 0) return { ok: false, errors: errors.list() };
 
   const { ssh, sshPrivateKey, saltSecret, authUsers, validRcptTo, tcpRules, sslKey, sslCertificate, rollout } = fleet;
+  const policy = normalizeRollout(rollout, hosts.length);
+  if (policy.canary >= hosts.length && hosts.length > 0 && typeof rollout === "object")
+    warnings.add("rollout.canary", `canary ${policy.canary} takes every host of the fleet (${hosts.length}), so the canaries protect nothing: use fewer canaries than hosts`);
   const config: FleetConfig = {
     ssh,
-    ...defined({ sshPrivateKey, saltSecret, authUsers, validRcptTo, tcpRules, sslKey, sslCertificate, rollout }),
+    ...defined({ sshPrivateKey, saltSecret, authUsers, validRcptTo, tcpRules, sslKey, sslCertificate }),
     hosts,
+    rollout: policy,
   };
   return { ok: true, config, warnings: warnings.list() };
 }

@@ -5,6 +5,7 @@ import { z } from "zod";
 import { absolutePath, nonEmptyText, serviceName } from "./primitives";
 import { secretString } from "./secret";
 import { authUsersSchema, sslCertificateSchema, sslKeySchema, tcpRulesSchema, validRcptToSourcesSchema } from "./shared-files";
+import { rolloutSchema } from "./rollout";
 import { fleetSshSchema, hostSshSchema } from "./ssh";
 import { strictGroup } from "./strict";
 
@@ -37,14 +38,6 @@ export const hostSchema = strictGroup({
   authUsers: authUsersSchema.optional(),
 });
 
-/** Keys other parts of qmail-fleet own; accepted here so they never fail validation. */
-export const RESERVED_KEYS = ["rollout"] as const;
-
-const reservedShape = Object.fromEntries(RESERVED_KEYS.map((key) => [key, z.unknown()])) as Record<
-  (typeof RESERVED_KEYS)[number],
-  z.ZodUnknown
->;
-
 export const fleetSchema = strictGroup({
   ssh: fleetSshSchema.prefault({}),
   /** Secret: the SSH private key, instead of ssh.privateKeyFile. */
@@ -66,7 +59,8 @@ export const fleetSchema = strictGroup({
   hosts: z
     .array(hostSchema, { error: "hosts is required: a list of mailhubs ({ name, address, ssh: { hostKey }, services })" })
     .min(1, { message: "hosts must list at least one mailhub" }),
-  ...reservedShape,
+  /** How `pulumi up` takes the hosts: parallel (default), sequential, or a policy object (lib/rollout.ts). */
+  rollout: rolloutSchema.optional(),
 });
 
 export type RawFleet = z.output<typeof fleetSchema>;

@@ -17,26 +17,52 @@ export function editDistance(a: string, b: string): number {
   return previous[b.length];
 }
 
-/** The closest known name, when it is close enough to be a likely typo. */
-export function closestName(unknown: string, known: readonly string[]): string | undefined {
+/** The known name nearest to `unknown` (smallest edit distance, first on ties). */
+export function nearestName(unknown: string, known: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of known) {
     const distance = editDistance(unknown, candidate);
     if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
   }
-  return bestDistance <= Math.max(2, Math.floor(unknown.length / 3)) ? best : undefined;
+  return best;
 }
 
-export function unknownFieldMessage(keys: readonly string[], known: readonly string[]): string {
+/** The closest known name, when it is close enough to be a likely typo. */
+export function closestName(unknown: string, known: readonly string[]): string | undefined {
+  const best = nearestName(unknown, known);
+  if (best === undefined) return undefined;
+  return editDistance(unknown, best) <= Math.max(2, Math.floor(unknown.length / 3)) ? best : undefined;
+}
+
+/** "a, b and c" */
+export function listWords(words: readonly string[]): string {
+  return words.length <= 1 ? words.join("") : `${words.slice(0, -1).join(", ")} and ${words[words.length - 1]}`;
+}
+
+/**
+ * One sentence per unknown key: a likely typo gets "did you mean"; any other
+ * key is named with the nearest valid field and the list of valid ones.
+ */
+export function unknownFieldMessage(keys: readonly string[], known: readonly string[], listKnown = known.length <= 12): string {
   return keys
     .map((key) => {
+      const printable = printableKey(key);
       const suggestion = closestName(key, known);
-      return suggestion
-        ? `unknown field '${key}': did you mean '${suggestion}'?`
-        : `unknown field '${key}': remove it (known fields: ${known.join(", ")})`;
+      if (suggestion) return `unknown field '${printable}': did you mean '${suggestion}'?`;
+      const nearest = nearestName(key, known);
+      const valid = listKnown ? ` (valid fields: ${listWords(known)})` : "";
+      return nearest
+        ? `unknown field '${printable}': remove it, or use the nearest valid field, '${nearest}'${valid}`
+        : `unknown field '${printable}': remove it`;
     })
     .join("; ");
+}
+
+/** A key as it can be shown on one line: control and invisible characters escaped, long keys cut. */
+export function printableKey(key: string): string {
+  const escaped = key.replace(/[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return escaped.length > 60 ? `${escaped.slice(0, 57)}...` : escaped;
 }
 
 /** `z.strictObject` whose unknown-key error names the closest known field. */

@@ -45,7 +45,7 @@ describe("parseFleetConfig: shape and defaults", () => {
     ]);
   });
 
-  it("accepts the shared-file keys and the reserved keys of other parts, and secrets as {secure}", () => {
+  it("accepts the shared-file keys and rollout, and secrets as {secure}", () => {
     const raw = {
       ...fleetWith([{ name: "smtpd", ip: "0" }]),
       authUsers: [{ user: "a@example.com", password: { secure: "v1:pw" } }],
@@ -53,7 +53,7 @@ describe("parseFleetConfig: shape and defaults", () => {
       tcpRules: {},
       sslKey: { secure: "v1:abc" },
       sslCertificate: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
-      rollout: { order: ["mx1"] },
+      rollout: { canary: 1 },
       saltSecret: { secure: "v1:salt" },
       sshPrivateKey: pemBlock("OPENSSH PRIVATE KEY", "x"),
     };
@@ -63,7 +63,7 @@ describe("parseFleetConfig: shape and defaults", () => {
       validRcptTo: raw.validRcptTo,
       tcpRules: raw.tcpRules,
       sslKey: raw.sslKey,
-      rollout: raw.rollout,
+      rollout: { canary: 1, batchSize: { percent: 100 }, maxFailures: 0, settleSeconds: 2, healthTimeoutSeconds: 60 },
       saltSecret: { secure: "v1:salt" },
       sshPrivateKey: raw.sshPrivateKey,
     });
