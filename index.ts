@@ -9,8 +9,7 @@ const { config, plan, privateKey } = loadStackFleet();
 const fleet = new Fleet("fleet", {
   plan,
   privateKey,
-  // Fleet takes one host at a time or all at once: a policy of single-host batches without canaries is the former.
-  rollout: config.rollout.batchSize === 1 && config.rollout.canary === 0 ? "sequential" : "parallel",
+  rollout: config.rollout,
 });
 
 /** Per host: its address, each service's listen address and banner, and the files it holds. */

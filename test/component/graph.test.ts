@@ -4,7 +4,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { buildFilePath } from "../../provider/build-files";
-import { HOST_KEY, isSecret, plain, planWithSharedFiles, registerFleet, TYPES, twoHostPlan, type FleetRun } from "./mock-fleet";
+import { describeBatches } from "../../components/fleet";
+import { normalizeRollout } from "../../lib/rollout";
+import { HOST_KEY, hostsPlan, isSecret, plain, planWithSharedFiles, registerFleet, TYPES, twoHostPlan, type FleetRun } from "./mock-fleet";
 
 const SUP = "/var/qmail/supervise";
 
@@ -108,14 +110,47 @@ describe("the qmail provider", () => {
 });
 
 describe("Fleet rollout", () => {
-  it("in parallel: no host waits for another", async () => {
-    const run = await registerFleet(twoHostPlan(), { rollout: "parallel" });
-    for (const r of run.ofType(TYPES.hostConfiguration)) expect(r.dependsOn).toEqual([]);
+  const configurations = (run: FleetRun) =>
+    Object.fromEntries(run.ofType(TYPES.hostConfiguration).map((r) => [r.name, [...r.dependsOn].sort()]));
+
+  it("in parallel: one batch, no host waits for another, every failure tolerated", async () => {
+    const run = await registerFleet(hostsPlan(3), { rollout: normalizeRollout("parallel", 3) });
+    expect(configurations(run)).toEqual({ mx1: [], mx2: [], mx3: [] });
+    expect(run.get("HostConfiguration mx2").inputs.rollout).toEqual({ settleSeconds: 2, healthTimeoutSeconds: 60, maxFailures: 3 });
   });
 
-  it("sequentially: each host's configuration waits for the previous host's", async () => {
-    const run = await registerFleet(twoHostPlan(), { rollout: "sequential" });
-    expect(run.get("HostConfiguration mx1").dependsOn).toEqual([]);
-    expect(run.get("HostConfiguration mx2").dependsOn).toEqual(["HostConfiguration mx1"]);
+  it("sequentially: each host's configuration waits for the previous host's, no failure tolerated", async () => {
+    const run = await registerFleet(hostsPlan(3), { rollout: normalizeRollout("sequential", 3) });
+    expect(configurations(run)).toEqual({ mx1: [], mx2: ["HostConfiguration mx1"], mx3: ["HostConfiguration mx2"] });
+    expect(run.get("HostConfiguration mx3").inputs.rollout).toMatchObject({ maxFailures: 0 });
+  });
+
+  it("canary 1, batches of 2: the canary alone, then each batch waits for every host of the batch before", async () => {
+    const run = await registerFleet(hostsPlan(6), { rollout: normalizeRollout({ canary: 1, batchSize: 2, maxFailures: 1, settleSeconds: 5 }, 6) });
+    expect(configurations(run)).toEqual({
+      mx1: [],
+      mx2: ["HostConfiguration mx1"],
+      mx3: ["HostConfiguration mx1"],
+      mx4: ["HostConfiguration mx2", "HostConfiguration mx3"],
+      mx5: ["HostConfiguration mx2", "HostConfiguration mx3"],
+      mx6: ["HostConfiguration mx4", "HostConfiguration mx5"],
+    });
+    expect(run.get("HostConfiguration mx6").inputs.rollout).toEqual({ settleSeconds: 5, healthTimeoutSeconds: 60, maxFailures: 1 });
+  });
+
+  it("batches of a percentage: 25% of 5 hosts is 2 per batch, rounded up", async () => {
+    const run = await registerFleet(hostsPlan(5), { rollout: normalizeRollout({ batchSize: "25%" }, 5) });
+    expect(configurations(run)).toEqual({
+      mx1: [],
+      mx2: [],
+      mx3: ["HostConfiguration mx1", "HostConfiguration mx2"],
+      mx4: ["HostConfiguration mx1", "HostConfiguration mx2"],
+      mx5: ["HostConfiguration mx3", "HostConfiguration mx4"],
+    });
+  });
+
+  it("says the batches when there is more than one", () => {
+    expect(describeBatches([["mx1"], ["mx2", "mx3"], ["mx4"]], true)).toBe("rollout: canary mx1; batch 2: mx2, mx3; batch 3: mx4");
+    expect(describeBatches([["mx1", "mx2"], ["mx3"]], false)).toBe("rollout: batch 1: mx1, mx2; batch 2: mx3");
   });
 });

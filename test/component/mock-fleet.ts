@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { parseFleetConfig } from "../../lib/config";
 import type { FleetPlan, HostPlan, ManagedFile } from "../../lib/host-plan";
 import { planFleet } from "../../lib/plan";
+import type { RolloutPolicy } from "../../lib/rollout";
 import { pemBlock } from "../pem";
 
 export const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKREcv9w/RBTq8tGL0tCpFgM07bu1UoHQJLyD4sT+RgM";
@@ -19,6 +20,21 @@ export const TYPES = {
   provider: "pulumi:providers:qmail",
   hostConfiguration: "qmail:index:HostConfiguration",
 } as const;
+
+/** `count` hosts mx1, mx2, ... with one MX service each. */
+export function hostsPlan(count: number): FleetPlan {
+  const parsed = parseFleetConfig({
+    services: [{ name: "smtpd", preset: "mx" }],
+    hosts: Array.from({ length: count }, (_, i) => ({
+      name: `mx${i + 1}`,
+      address: `192.0.2.${i + 10}`,
+      ssh: { hostKey: HOST_KEY },
+      services: [{ name: "smtpd", ip: `192.0.2.${i + 10}` }],
+    })),
+  });
+  if (!parsed.ok) throw new Error(parsed.errors.map((e) => `${e.path}: ${e.message}`).join("\n"));
+  return planFleet(parsed.config);
+}
 
 /** Two hosts with two services each, planned the way the Pulumi program plans them. */
 export function twoHostPlan(): FleetPlan {
@@ -119,7 +135,7 @@ const keyOf = (type: string, name: string) => `${type.split(":").pop()} ${name}`
 /** Registers a Fleet for `plan` against fresh mocks and waits until every resource is registered. */
 export async function registerFleet(
   plan: FleetPlan,
-  options: { privateKey?: string; rollout?: "parallel" | "sequential" } = { privateKey: PRIVATE_KEY },
+  options: { privateKey?: string; rollout?: RolloutPolicy } = { privateKey: PRIVATE_KEY },
 ): Promise<FleetRun> {
   const inputs = new Map<string, { custom: boolean; inputs: Record<string, unknown> }>();
   await pulumi.runtime.setMocks({
