@@ -116,7 +116,9 @@ export class HostConfigurationProvider {
         throw new Error(`${error.message}; service ${name} is still on the host: run pulumi destroy again`);
       });
     }
-    await switchFiles(session, [], Object.keys(known.files));
+    const files = Object.keys(known.files);
+    await switchFiles(session, [], files);
+    await dropPrevious(session, files);
     await removeDirectories(session, Object.keys(known.directories));
   }
 

@@ -281,6 +281,8 @@ describe("a fleet of three mailhubs kept as declared", () => {
     }
     expect(await hubs.ssh(three, "ls -A /service")).toBe("");
     expect(await hubs.processes(three, /supervise|tcpserver|multilog/)).toEqual([]);
+    // No staging file or previous copy (an SSL key's, say) is left either.
+    expect(await hubs.ssh(three, `find /var/qmail -name '*qmail-fleet*'`)).toBe("");
     // What the host had before qmail-fleet came stays.
     expect(await hubs.ssh(three, `cat ${CONTROL}/me; test -x /var/qmail/bin/qmail-smtpd && echo kept`)).toBe(
       "mailhub3.sandbox.test\nkept\n",
