@@ -1,13 +1,16 @@
 // From the stack's configuration to a checked FleetPlan, inside a Pulumi
-// program. Bad input stops the program here, before any resource exists, with
-// every problem named by its field path.
+// program. The engine hands the program one string per config key; they are
+// decoded by the same code the CLI uses on a stack file (lib/source), so
+// `qmail-fleet validate` and `pulumi up` read one config. Bad input stops the
+// program here, before any resource exists, with every problem named by its
+// field path.
 import { readFileSync } from "node:fs";
-import { homedir } from "node:os";
-import { resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { formatIssues, parseFleetConfig, type FleetConfig } from "../lib/config";
 import type { FleetPlan } from "../lib/host-plan";
-import { planFleet } from "../lib/plan";
+import { planFleet, PlanError } from "../lib/plan";
+import { decodeConfig, type SourceIssue } from "../lib/source/engine-config";
+import { resolveLocalPath } from "../lib/source/local-paths";
 
 export interface StackFleet {
   config: FleetConfig;
@@ -16,37 +19,40 @@ export interface StackFleet {
   privateKey?: pulumi.Output<string>;
 }
 
-/** The stack's `<project>:` config keys, without the prefix, JSON values decoded. */
-export function stackConfigMap(project = pulumi.getProject()): Record<string, unknown> {
-  const raw: Record<string, unknown> = {};
-  const prefix = `${project}:`;
-  for (const [key, value] of Object.entries(pulumi.runtime.allConfig())) {
-    if (!key.startsWith(prefix)) continue;
-    raw[key.slice(prefix.length)] = decode(value);
-  }
-  return raw;
+/** The stack's config decoded: keys without the project prefix, and any keys that belong to no part of it. */
+export function stackConfig(project = pulumi.getProject(), all: Record<string, string> = pulumi.runtime.allConfig()): {
+  raw: Record<string, unknown>;
+  errors: SourceIssue[];
+} {
+  return decodeConfig(
+    Object.entries(all).map(([key, text]) => ({ key, text })),
+    { project },
+  );
 }
 
-function decode(value: string): unknown {
-  try {
-    return JSON.parse(value);
-  } catch {
-    return value;
-  }
+/** The stack's `<project>:` config keys, without the prefix, values decoded. */
+export function stackConfigMap(project = pulumi.getProject()): Record<string, unknown> {
+  return stackConfig(project).raw;
 }
+
+/** Relative local paths (known_hosts, key files, address lists) are relative to the project directory, where the stack file is. */
+const baseDir = () => process.cwd();
 
 export function loadStackFleet(): StackFleet {
-  const parsed = parseFleetConfig(stackConfigMap());
-  if (!parsed.ok) {
-    throw new pulumi.RunError(`the stack configuration has errors; nothing was changed:\n${formatIssues(parsed.errors)}`);
+  const source = stackConfig();
+  const parsed = parseFleetConfig(source.raw);
+  const errors = [...source.errors, ...(parsed.ok ? [] : parsed.errors)];
+  if (!parsed.ok || errors.length > 0) {
+    throw new pulumi.RunError(`the stack configuration has errors; nothing was changed:\n${formatIssues(errors)}`);
   }
-  for (const warning of parsed.warnings) pulumi.log.warn(`${warning.path}: ${warning.message}`);
+  for (const warning of parsed.warnings) pulumi.log.warn(formatIssues([warning]));
 
   let plan: FleetPlan;
   try {
-    plan = planFleet(parsed.config, { readFile: (path) => readFileSync(expandHome(path)) });
+    plan = planFleet(parsed.config, { readFile: (path) => readFileSync(resolveLocalPath(path, baseDir())) });
   } catch (error) {
-    throw new pulumi.RunError(`the stack configuration cannot be planned; nothing was changed:\n${(error as Error).message}`);
+    if (!(error instanceof PlanError)) throw error;
+    throw new pulumi.RunError(`the stack configuration cannot be planned; nothing was changed:\n${formatIssues([{ path: error.path ?? "", message: error.message }])}`);
   }
   for (const warning of plan.warnings) pulumi.log.warn(warning);
 
@@ -58,12 +64,8 @@ function privateKey(config: FleetConfig): pulumi.Output<string> | undefined {
   const file = config.ssh?.privateKeyFile;
   if (!file) return undefined;
   try {
-    return pulumi.secret(readFileSync(expandHome(file), "utf8"));
+    return pulumi.secret(readFileSync(resolveLocalPath(file, baseDir()), "utf8"));
   } catch (error) {
-    throw new pulumi.RunError(`ssh.privateKeyFile: cannot read ${file}: ${(error as Error).message}`);
+    throw new pulumi.RunError(`ssh.privateKeyFile: cannot read ${file}: ${(error as Error).message}; give the path of the private key file, or set sshPrivateKey`);
   }
-}
-
-function expandHome(path: string): string {
-  return resolve(path.startsWith("~/") ? `${homedir()}/${path.slice(2)}` : path);
 }

@@ -82,12 +82,17 @@ export type ParseResult =
   | { ok: true; config: FleetConfig; warnings: ConfigWarning[] }
   | { ok: false; errors: ConfigError[] };
 
-/** One `path: message` line per issue. */
+/** One `path: message` line per issue (the message alone when it concerns the whole file). */
 export function formatIssues(issues: readonly ConfigIssue[]): string {
-  return issues.map((issue) => `${issue.path || "(top level)"}: ${issue.message}`).join("\n");
+  return issues.map((issue) => (issue.path ? `${issue.path}: ${issue.message}` : issue.message)).join("\n");
 }
 
-export function parseFleetConfig(raw: Record<string, unknown>): ParseResult {
+export interface ParseOptions {
+  /** The time expiry dates are compared with. Default: now. */
+  now?: Date;
+}
+
+export function parseFleetConfig(raw: Record<string, unknown>, options: ParseOptions = {}): ParseResult {
   const top = fleetSchema.safeParse(raw);
   if (!top.success)
     return { ok: false, errors: zodFindings(top.error).map((f) => ({ path: formatPath(f.path), message: f.message })) };

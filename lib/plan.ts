@@ -16,7 +16,15 @@ export interface PlanOptions {
   readFile?: (path: string) => string | Buffer;
 }
 
-export class PlanError extends Error {}
+/** A config that cannot be planned; `path` names the field when one is to blame. */
+export class PlanError extends Error {
+  constructor(
+    message: string,
+    readonly path?: string,
+  ) {
+    super(message);
+  }
+}
 
 export function planFleet(config: FleetConfig, options: PlanOptions = {}): FleetPlan {
   const readFile = options.readFile ?? ((path: string) => readFileSync(path));

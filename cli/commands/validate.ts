@@ -1,11 +1,8 @@
-// `qmail-fleet validate <config>`: parse, check and plan without touching a
+// `qmail-fleet validate <config>`: read, check and plan without touching a
 // host. Exit 0 with warnings on stderr, or 1 with one `path: message` line per error.
-import { dirname, resolve } from "node:path";
-import { readFileSync } from "node:fs";
-import { formatIssues, parseFleetConfig } from "../../lib/config";
-import { planFleet, PlanError } from "../../lib/plan";
+import { formatIssues, type ConfigIssue } from "../../lib/config";
+import { loadConfigFile, type LoadResult } from "../../lib/load-config";
 import type { Command } from "../main";
-import { ConfigFileError, readConfigFile } from "../stack-file";
 
 export const USAGE = "usage: qmail-fleet validate <Pulumi.<stack>.yaml | config.yaml | config.json>";
 
@@ -24,37 +21,26 @@ export const validateCommand: Command = {
     if (!loaded.ok) return 1;
     const hosts = loaded.config.hosts;
     const services = hosts.reduce((sum, host) => sum + host.services.length, 0);
-    process.stdout.write(`${args[0]}: ok (${hosts.length} host(s), ${services} service(s))\n`);
+    process.stdout.write(`${args[0]}: ok (${plural(hosts.length, "host")}, ${plural(services, "service")})\n`);
     return 0;
   },
 };
 
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
 /**
- * Reads, parses and plans a config file, printing errors and warnings to
- * stderr. known_hosts paths are relative to the config file's directory.
+ * Reads, checks and plans a config file, printing its warnings and errors to
+ * stderr. Local files it names are relative to the config file's directory.
  */
-export function loadFleet(file: string) {
-  try {
-    const parsed = parseFleetConfig(readConfigFile(file));
-    if (!parsed.ok) {
-      process.stderr.write(formatIssues(parsed.errors) + "\n");
-      return { ok: false as const };
-    }
-    if (parsed.warnings.length > 0) process.stderr.write(indentWarnings(formatIssues(parsed.warnings)) + "\n");
-    const plan = planFleet(parsed.config, { readFile: (path) => readFileSync(resolve(dirname(file), path)) });
-    for (const warning of plan.warnings) process.stderr.write(`warning: ${warning}\n`);
-    return { ok: true as const, config: parsed.config, plan };
-  } catch (error) {
-    if (error instanceof ConfigFileError || error instanceof PlanError) {
-      process.stderr.write(`${error.message}\n`);
-      return { ok: false as const };
-    }
-    throw error;
-  }
+export function loadFleet(file: string): LoadResult {
+  const loaded = loadConfigFile(file);
+  if (loaded.warnings.length > 0) process.stderr.write(prefixed("warning: ", loaded.warnings) + "\n");
+  if (!loaded.ok) process.stderr.write(formatIssues(loaded.errors) + "\n");
+  return loaded;
 }
 
-const indentWarnings = (text: string) =>
-  text
+const prefixed = (prefix: string, issues: readonly ConfigIssue[]) =>
+  formatIssues(issues)
     .split("\n")
-    .map((line) => `warning: ${line}`)
+    .map((line) => `${prefix}${line}`)
     .join("\n");

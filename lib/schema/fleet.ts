@@ -65,3 +65,6 @@ export const fleetSchema = strictGroup({
 
 export type RawFleet = z.output<typeof fleetSchema>;
 export type RawHost = z.output<typeof hostSchema>;
+
+/** The fleet's top-level keys (the `qmail-fleet:` config keys). */
+export const FLEET_KEYS: readonly string[] = Object.keys(fleetSchema.shape);

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { planFleet } from "../../../lib/plan";
 import type { FleetPlan } from "../../../lib/host-plan";
-import { readConfigFile } from "../../../cli/stack-file";
+import { readConfigSource } from "../../../lib/source/config-file";
 import { mustParse } from "../schema/fixtures";
 import { shellProblems } from "./shell-check";
 
@@ -16,7 +16,7 @@ const update = process.env.UPDATE_GOLDEN === "1";
 
 /** The plan, with the warnings a user would see: the parser's, then the planner's. */
 function planOf(file: string): FleetPlan {
-  const { config, warnings } = mustParse(readConfigFile(file));
+  const { config, warnings } = mustParse(readConfigSource(file).raw);
   const plan = planFleet(config, { readFile: (path) => readFileSync(join(file, "..", path)) });
   return { ...plan, warnings: [...warnings, ...plan.warnings] };
 }

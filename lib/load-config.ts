@@ -1,0 +1,42 @@
+// From a config file to a checked FleetConfig and FleetPlan, without printing:
+// what `qmail-fleet validate` and `render` run, and what the config corpus
+// tests check. Everything that can be wrong comes back as `path: message`.
+import { readFileSync } from "node:fs";
+import { dirname } from "node:path";
+import { parseFleetConfig, type ConfigIssue, type FleetConfig, type ParseOptions } from "./config";
+import type { FleetPlan } from "./host-plan";
+import { planFleet, PlanError } from "./plan";
+import { ConfigFileError, readConfigSource } from "./source/config-file";
+import { resolveLocalPath } from "./source/local-paths";
+
+export type LoadResult =
+  | { ok: true; config: FleetConfig; plan: FleetPlan; warnings: ConfigIssue[] }
+  | { ok: false; errors: ConfigIssue[]; warnings: ConfigIssue[] };
+
+export interface LoadOptions extends ParseOptions {
+  /** Reads local files the config names; default: the file system, relative to the config file's directory. */
+  readFile?: (path: string) => Buffer;
+}
+
+export function loadConfigFile(file: string, options: LoadOptions = {}): LoadResult {
+  let source;
+  try {
+    source = readConfigSource(file);
+  } catch (error) {
+    if (error instanceof ConfigFileError) return { ok: false, errors: [{ path: "", message: error.message }], warnings: [] };
+    throw error;
+  }
+  const parsed = parseFleetConfig(source.raw, options);
+  const warnings = [...source.warnings, ...(parsed.ok ? parsed.warnings : [])];
+  const errors = [...source.errors, ...(parsed.ok ? [] : parsed.errors)];
+  if (!parsed.ok || errors.length > 0) return { ok: false, errors, warnings };
+  const baseDir = dirname(file);
+  const readFile = options.readFile ?? ((path: string) => readFileSync(resolveLocalPath(path, baseDir)));
+  try {
+    const plan = planFleet(parsed.config, { readFile });
+    return { ok: true, config: parsed.config, plan, warnings: [...warnings, ...plan.warnings.map((message) => ({ path: "", message }))] };
+  } catch (error) {
+    if (error instanceof PlanError) return { ok: false, errors: [{ path: error.path ?? "", message: error.message }], warnings };
+    throw error;
+  }
+}
