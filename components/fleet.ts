@@ -1,40 +1,67 @@
-// Fleet: every mailhub of a FleetPlan, through one qmail provider (one SSH
-// key), rolled out in the batches the rollout policy gives: canary hosts
-// first, then batches, each starting only when the one before is healthy.
+// Fleet: mailhubs described together, as a stack file describes them:
+// services every host runs, per-host overrides, the files they share and the
+// rollout. Checked in the constructor with the CLI's rules and messages, then
+// built from the library's parts: one Mailhub per host with its SmtpServices,
+// SslKeyFile, AuthCdb, ValidRcptToCdb and TcpRulesCdbs, all through one qmail
+// provider (one SSH key), rolled out in batches: canary hosts first, then
+// batches, each starting only when the one before is healthy.
 import * as pulumi from "@pulumi/pulumi";
-import type { FleetPlan } from "../lib/host-plan";
-import { normalizeRollout, rolloutBatches, type RolloutPolicy } from "../lib/rollout";
-import "./redact-debug-log";
-import { Mailhub, type MailhubSummary } from "./mailhub";
+import type { z } from "zod";
+import { formatIssues, parseFleetConfig, type FleetConfig, type HostConfig } from "../lib/config";
+import { certificatePathOf } from "../lib/plan-files";
+import { rolloutBatches, type RolloutPolicy } from "../lib/rollout";
+import type { fleetSchema } from "../lib/schema/fleet";
+import type { AuthCdbArgs } from "./auth-cdb";
+import { Mailhub, type MailhubArgs, type MailhubSummary } from "./mailhub";
+import type { SmtpServiceOptions } from "./options";
 import { QmailProvider } from "./qmail-provider";
 
-export interface FleetArgs {
-  plan: FleetPlan;
-  /** OpenSSH private key for every host. @default ssh-agent */
+/** The fleet as a stack file writes it (without the `qmail-fleet:` prefix): lib/schema/fleet.ts, examples/OPTIONS.md. */
+export type FleetOptions = z.input<typeof fleetSchema>;
+
+export interface FleetArgs extends FleetOptions {
+  /**
+   * OpenSSH private key for every host, held once in the fleet's qmail provider.
+   * @default sshPrivateKey, else ssh-agent
+   */
   privateKey?: pulumi.Input<string>;
-  /** Canary, batches, failures tolerated and the health gate's timing. @default parallel: one batch of every host */
-  rollout?: RolloutPolicy;
+  /**
+   * Prefix of each Mailhub's resource name (and of its HostConfiguration's),
+   * so that two fleets in one program do not collide.
+   * @default `${name}-`
+   */
+  mailhubNamePrefix?: string;
 }
 
 export class Fleet extends pulumi.ComponentResource {
+  /** The mailhubs in rollout order. */
   readonly mailhubs: Mailhub[] = [];
+  /** Per host: its address, each service's listen address and banner, and the files it holds. */
   readonly summary: pulumi.Output<Record<string, MailhubSummary>>;
 
   constructor(name: string, args: FleetArgs, opts?: pulumi.ComponentResourceOptions) {
     super("qmail-fleet:index:Fleet", name, {}, opts);
-    const provider = new QmailProvider(name, { privateKey: args.privateKey }, { parent: this });
-    const hostNames = args.plan.hosts.map((h) => h.name);
-    const policy = args.rollout ?? normalizeRollout(undefined, hostNames.length);
+    const { privateKey, mailhubNamePrefix = `${name}-`, ...options } = args;
+    const parsed = parseFleetConfig(options);
+    if (!parsed.ok) throw new pulumi.RunError(`Fleet ${name} has errors; nothing was changed:\n${formatIssues(parsed.errors)}`);
+    for (const warning of parsed.warnings) void pulumi.log.warn(formatIssues([warning]), this);
+    const { config } = parsed;
+
+    const key = privateKey ?? (typeof config.sshPrivateKey === "string" ? config.sshPrivateKey : undefined);
+    const provider = new QmailProvider(name, { privateKey: key }, { parent: this });
+    const hostNames = config.hosts.map((h) => h.name);
+    const policy = config.rollout;
     const batches = rolloutBatches(hostNames, policy);
     if (batches.length > 1) void pulumi.log.info(describeBatches(batches, policy.canary > 0), this);
 
     const rollout = { settleSeconds: policy.settleSeconds, healthTimeoutSeconds: policy.healthTimeoutSeconds, maxFailures: policy.maxFailures };
-    const byName = new Map(args.plan.hosts.map((h) => [h.name, h]));
+    const byName = new Map(config.hosts.map((h) => [h.name, h]));
     let previousBatch: Mailhub[] = [];
     for (const batch of batches) {
       const after = previousBatch.map((m) => m.configuration);
       const current = batch.map(
-        (host) => new Mailhub(host, { plan: byName.get(host)!, rollout, after }, { parent: this, providers: [provider] }),
+        (host) =>
+          new Mailhub(`${mailhubNamePrefix}${host}`, { ...mailhubArgsOf(byName.get(host)!, config), rollout, after }, { parent: this, providers: [provider] }),
       );
       this.mailhubs.push(...current);
       previousBatch = current;
@@ -47,8 +74,38 @@ export class Fleet extends pulumi.ComponentResource {
   }
 }
 
+/** One host of the checked fleet as Mailhub Args: its services, and the shared files its services read. */
+export function mailhubArgsOf(host: HostConfig, config: FleetConfig): MailhubArgs {
+  const { services } = host;
+  const reads = (test: (service: HostConfig["services"][number]) => boolean) => services.some(test);
+  const tcpRules = Object.entries(config.tcpRules ?? {}).filter(([path]) => reads((s) => s.accessRules === path));
+  const authUsers = host.authUsers;
+  return {
+    hostName: host.name,
+    connection: { host: host.address, port: host.ssh.port, user: host.ssh.user, ...(host.ssh.hostKey ? { hostKey: host.ssh.hostKey } : {}) },
+    ...(host.ssh.knownHostsFile ? { knownHostsFile: host.ssh.knownHostsFile } : {}),
+    sudo: host.ssh.sudo,
+    qmailDir: host.qmailDir,
+    serviceDir: host.serviceDir,
+    superviseDir: host.superviseDir,
+    reportWarnings: false,
+    // A checked service is a valid service input: every default filled in.
+    services: services as unknown as Array<SmtpServiceOptions & { name: string }>,
+    ...(host.ssl && reads((s) => certificatePathOf(s) !== undefined)
+      ? { sslKeyFile: { key: host.ssl.key as string, certificate: host.ssl.certificate as string } }
+      : {}),
+    ...(authUsers && Array.isArray(authUsers) && reads((s) => s.auth.method === "cdb")
+      ? { authCdb: { users: authUsers as AuthCdbArgs["users"], ...(typeof config.saltSecret === "string" ? { saltSecret: config.saltSecret } : {}) } }
+      : {}),
+    ...(config.validRcptTo && reads((s) => s.validRcptTo.cdbFile !== undefined) ? { validRcptToCdb: config.validRcptTo } : {}),
+    tcpRulesCdbs: tcpRules.map(([path, set]) => ({ path, ...set })),
+  };
+}
+
 /** `rollout: canary mx1; batch 2: mx2, mx3; batch 3: mx4`, shown when the program runs. */
 export function describeBatches(batches: string[][], canary: boolean): string {
   const parts = batches.map((hosts, i) => `${i === 0 && canary ? "canary" : `batch ${i + 1}:`} ${hosts.join(", ")}`);
   return `rollout: ${parts.join("; ")}`;
 }
+
+export type { RolloutPolicy };

@@ -67,11 +67,14 @@ function fileSpec(file: ManagedFile, sha256: string): FileSpec {
 
 const octal = (mode: number) => mode.toString(8).padStart(4, "0");
 
+/** The provider's inputs, each of which may still be waiting for another resource. */
+export type HostConfigurationInputs = { [K in keyof HostConfigurationArgs]: pulumi.Input<HostConfigurationArgs[K]> };
+
 export class HostConfiguration extends pulumi.CustomResource {
   /** The SMTP banner each plain service answered with at its last start. */
   declare readonly banners: pulumi.Output<Record<string, string>>;
 
-  constructor(name: string, args: HostConfigurationArgs, opts: pulumi.CustomResourceOptions) {
+  constructor(name: string, args: HostConfigurationInputs, opts: pulumi.CustomResourceOptions) {
     const inputs: Record<string, unknown> = { ...args, banners: undefined };
     if (args.secretContents) inputs.secretContents = pulumi.secret(args.secretContents);
     super(HOST_CONFIGURATION_TYPE, name, inputs, opts);

@@ -5,15 +5,15 @@ import { existsSync, readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { buildFilePath } from "../../provider/build-files";
 import { describeBatches } from "../../components/fleet";
-import { normalizeRollout } from "../../lib/rollout";
-import { HOST_KEY, hostsPlan, isSecret, plain, planWithSharedFiles, registerFleet, TYPES, twoHostPlan, type FleetRun } from "./mock-fleet";
+import { configWithSharedFiles, HOST_KEY, hostsConfig, isSecret, plain, planOf, registerFleet, sslPair, TYPES, twoHostConfig, type FleetRun } from "./mock-fleet";
 
 const SUP = "/var/qmail/supervise";
 
 describe("Fleet resource graph (two hosts, two services each)", () => {
   let run: FleetRun;
+  const pair = sslPair();
   beforeAll(async () => {
-    run = await registerFleet(planWithSharedFiles());
+    run = await registerFleet(configWithSharedFiles(pair));
   });
 
   it("registers one Fleet, one qmail provider, and a Mailhub with one HostConfiguration per host", () => {
@@ -21,7 +21,21 @@ describe("Fleet resource graph (two hosts, two services each)", () => {
     expect(run.ofType(TYPES.provider).map((r) => r.name)).toEqual(["fleet"]);
     expect(run.ofType(TYPES.mailhub).map((r) => r.name)).toEqual(["mx1", "mx2"]);
     expect(run.ofType(TYPES.hostConfiguration).map((r) => r.name)).toEqual(["mx1", "mx2"]);
-    expect(new Set(run.resources.map((r) => r.type))).toEqual(new Set(Object.values(TYPES)));
+    expect(new Set(run.resources.map((r) => r.type))).toEqual(
+      new Set([TYPES.fleet, TYPES.provider, TYPES.mailhub, TYPES.hostConfiguration, TYPES.smtpService, TYPES.sslKeyFile, TYPES.validRcptToCdb]),
+    );
+  });
+
+  it("builds each Mailhub from parts named after it: a SmtpService per service, the shared files its services read", () => {
+    const children = (parent: string) => run.resources.filter((r) => r.parent === parent).map((r) => r.key).sort();
+    expect(children("Mailhub mx1")).toEqual([
+      "HostConfiguration mx1",
+      "SmtpService mx1-smtpd",
+      "SmtpService mx1-submission",
+      "SslKeyFile mx1-ssl-key",
+      "ValidRcptToCdb mx1-validrcptto",
+    ]);
+    expect(children("Mailhub mx2")).toEqual(["HostConfiguration mx2", "SmtpService mx2-smtpd", "SmtpService mx2-submission"]);
   });
 
   it("nests Mailhub and the provider under Fleet, each HostConfiguration under its Mailhub", () => {
@@ -41,7 +55,7 @@ describe("Fleet resource graph (two hosts, two services each)", () => {
   });
 
   it("lists every planned directory, file and service by path or name", () => {
-    const plan = planWithSharedFiles();
+    const plan = planOf(configWithSharedFiles(pair));
     for (const host of plan.hosts) {
       const inputs = run.get(`HostConfiguration ${host.name}`).inputs;
       expect(Object.keys(inputs.directories as object).sort()).toEqual(host.directories.map((d) => d.path).sort());
@@ -71,22 +85,23 @@ describe("Fleet resource graph (two hosts, two services each)", () => {
 
   it("hands a cdb over through the build directory: its inputs hold the sha256, never the bytes", () => {
     const cdb = (run.get("HostConfiguration mx1").inputs.files as Record<string, Record<string, unknown>>)["/var/qmail/control/validrcptto.cdb"];
-    expect(cdb).toMatchObject({ kind: "cdb", size: 6, restarts: [] });
+    const planned = planOf(configWithSharedFiles(pair)).hosts[0].files.find((f) => f.path === "/var/qmail/control/validrcptto.cdb")!;
+    expect(cdb).toMatchObject({ kind: "cdb", size: planned.content.length, restarts: [], summary: "validrcptto.cdb: 1 address" });
     expect(cdb.text).toBeUndefined();
     expect(cdb.sha256).toMatch(/^[0-9a-f]{64}$/);
     const built = buildFilePath(cdb.sha256 as string);
     expect(existsSync(built)).toBe(true);
-    expect(readFileSync(built)).toEqual(Buffer.from([0x00, 0x08, 0x00, 0x00, 0xff, 0x01]));
+    expect(readFileSync(built)).toEqual(planned.content);
   });
 
   it("hands a secret file over as a secret input, by sha256, and writes no build file for it", () => {
     const inputs = run.get("HostConfiguration mx1").inputs;
-    const key = (inputs.files as Record<string, Record<string, unknown>>)["/var/qmail/control/servercert.key"];
+    const key = (inputs.files as Record<string, Record<string, unknown>>)["/var/qmail/control/servercert.pem"];
     expect(key).toMatchObject({ kind: "secret", secret: true });
     expect(isSecret(inputs.secretContents)).toBe(true);
     const contents = plain(inputs.secretContents) as Record<string, string>;
     expect(Object.keys(contents)).toEqual([key.sha256]);
-    expect(Buffer.from(contents[key.sha256 as string], "base64").toString()).toContain("mock-ssl-key");
+    expect(Buffer.from(contents[key.sha256 as string], "base64").toString()).toBe(`${pair.key}${pair.certificate}`);
     expect(existsSync(buildFilePath(key.sha256 as string))).toBe(false);
     // mx2 has no secret file, so no secret contents.
     expect(run.get("HostConfiguration mx2").inputs.secretContents).toBeUndefined();
@@ -95,7 +110,7 @@ describe("Fleet resource graph (two hosts, two services each)", () => {
 
 describe("the qmail provider", () => {
   it("holds the SSH private key once, as a secret", async () => {
-    const run = await registerFleet(twoHostPlan());
+    const run = await registerFleet(twoHostConfig());
     const provider = run.get("qmail fleet").inputs;
     expect(isSecret(provider.privateKey)).toBe(true);
     expect(plain(provider.privateKey)).toContain("mock-client-key");
@@ -104,7 +119,7 @@ describe("the qmail provider", () => {
   });
 
   it("without a private key (ssh-agent) holds none", async () => {
-    const run = await registerFleet(twoHostPlan(), {});
+    const run = await registerFleet(twoHostConfig(), {});
     expect(run.get("qmail fleet").inputs.privateKey).toBeUndefined();
   });
 });
@@ -114,19 +129,19 @@ describe("Fleet rollout", () => {
     Object.fromEntries(run.ofType(TYPES.hostConfiguration).map((r) => [r.name, [...r.dependsOn].sort()]));
 
   it("in parallel: one batch, no host waits for another, every failure tolerated", async () => {
-    const run = await registerFleet(hostsPlan(3), { rollout: normalizeRollout("parallel", 3) });
+    const run = await registerFleet(hostsConfig(3, "parallel"));
     expect(configurations(run)).toEqual({ mx1: [], mx2: [], mx3: [] });
     expect(run.get("HostConfiguration mx2").inputs.rollout).toEqual({ settleSeconds: 2, healthTimeoutSeconds: 60, maxFailures: 3 });
   });
 
   it("sequentially: each host's configuration waits for the previous host's, no failure tolerated", async () => {
-    const run = await registerFleet(hostsPlan(3), { rollout: normalizeRollout("sequential", 3) });
+    const run = await registerFleet(hostsConfig(3, "sequential"));
     expect(configurations(run)).toEqual({ mx1: [], mx2: ["HostConfiguration mx1"], mx3: ["HostConfiguration mx2"] });
     expect(run.get("HostConfiguration mx3").inputs.rollout).toMatchObject({ maxFailures: 0 });
   });
 
   it("canary 1, batches of 2: the canary alone, then each batch waits for every host of the batch before", async () => {
-    const run = await registerFleet(hostsPlan(6), { rollout: normalizeRollout({ canary: 1, batchSize: 2, maxFailures: 1, settleSeconds: 5 }, 6) });
+    const run = await registerFleet(hostsConfig(6, { canary: 1, batchSize: 2, maxFailures: 1, settleSeconds: 5 }));
     expect(configurations(run)).toEqual({
       mx1: [],
       mx2: ["HostConfiguration mx1"],
@@ -139,7 +154,7 @@ describe("Fleet rollout", () => {
   });
 
   it("batches of a percentage: 25% of 5 hosts is 2 per batch, rounded up", async () => {
-    const run = await registerFleet(hostsPlan(5), { rollout: normalizeRollout({ batchSize: "25%" }, 5) });
+    const run = await registerFleet(hostsConfig(5, { batchSize: "25%" }));
     expect(configurations(run)).toEqual({
       mx1: [],
       mx2: [],

@@ -7,8 +7,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { parseFleetConfig } from "../../lib/config";
 import type { FleetPlan, HostPlan, ManagedFile } from "../../lib/host-plan";
 import { planFleet } from "../../lib/plan";
-import type { RolloutPolicy } from "../../lib/rollout";
-import { pemBlock } from "../pem";
+import { spawnSync } from "node:child_process";
+import { extractPem, pemBlock } from "../pem";
 
 export const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKREcv9w/RBTq8tGL0tCpFgM07bu1UoHQJLyD4sT+RgM";
 export const PRIVATE_KEY = pemBlock("OPENSSH PRIVATE KEY", "mock-client-key");
@@ -19,11 +19,16 @@ export const TYPES = {
   mailhub: "qmail-fleet:index:Mailhub",
   provider: "pulumi:providers:qmail",
   hostConfiguration: "qmail:index:HostConfiguration",
+  smtpService: "qmail-fleet:index:SmtpService",
+  sslKeyFile: "qmail-fleet:index:SslKeyFile",
+  authCdb: "qmail-fleet:index:AuthCdb",
+  validRcptToCdb: "qmail-fleet:index:ValidRcptToCdb",
+  tcpRulesCdb: "qmail-fleet:index:TcpRulesCdb",
 } as const;
 
 /** `count` hosts mx1, mx2, ... with one MX service each. */
-export function hostsPlan(count: number): FleetPlan {
-  const parsed = parseFleetConfig({
+export function hostsConfig(count: number, rollout?: FleetOptionsInput["rollout"]): FleetOptionsInput {
+  return {
     services: [{ name: "smtpd", preset: "mx" }],
     hosts: Array.from({ length: count }, (_, i) => ({
       name: `mx${i + 1}`,
@@ -31,60 +36,51 @@ export function hostsPlan(count: number): FleetPlan {
       ssh: { hostKey: HOST_KEY },
       services: [{ name: "smtpd", ip: `192.0.2.${i + 10}` }],
     })),
-  });
-  if (!parsed.ok) throw new Error(parsed.errors.map((e) => `${e.path}: ${e.message}`).join("\n"));
-  return planFleet(parsed.config);
+    ...(rollout ? { rollout } : {}),
+  };
 }
 
-/** Two hosts with two services each, planned the way the Pulumi program plans them. */
-export function twoHostPlan(): FleetPlan {
-  const services = [
-    { name: "smtpd", preset: "mx" },
-    { name: "submission", preset: "submission", certificateFile: "/var/qmail/control/servercert.pem", auth: { method: "cdb", cdbFile: "/var/qmail/control/auth.cdb" } },
-  ];
-  const parsed = parseFleetConfig({
-    services,
+/** Two hosts with two services each. */
+export function twoHostConfig(): FleetOptionsInput {
+  return {
+    services: [
+      { name: "smtpd", preset: "mx" },
+      { name: "submission", preset: "submission", certificateFile: "/var/qmail/control/servercert.pem", auth: { method: "checkpassword", checkpasswordProgram: "/usr/local/bin/checkpassword" } },
+    ],
     hosts: [
       { name: "mx1", address: "192.0.2.10", ssh: { hostKey: HOST_KEY }, services: [{ name: "smtpd", ip: "192.0.2.10" }, { name: "submission", ip: "192.0.2.10" }] },
       { name: "mx2", address: "192.0.2.20", ssh: { hostKey: HOST_KEY }, services: [{ name: "smtpd", ip: "192.0.2.20" }, { name: "submission", ip: "192.0.2.20" }] },
     ],
-  });
-  if (!parsed.ok) throw new Error(parsed.errors.map((e) => `${e.path}: ${e.message}`).join("\n"));
-  return planFleet(parsed.config);
+  };
+}
+
+/** A key and a self-signed certificate that match, made by openssl. */
+export function sslPair(cn = "mx1.example.com"): { key: string; certificate: string } {
+  const made = spawnSync("openssl", ["req", "-x509", "-newkey", "ed25519", "-nodes", "-subj", `/CN=${cn}`, "-days", "2", "-keyout", "-", "-out", "-"], { encoding: "utf8" });
+  if (made.status !== 0) throw new Error(made.stderr);
+  return { key: extractPem(made.stdout, "PRIVATE KEY"), certificate: extractPem(made.stdout, "CERTIFICATE") };
 }
 
 /**
- * The two-host plan with shared files added by hand on mx1 (the planner does
- * not emit them yet): a validrcptto.cdb read per connection (restarts nothing)
- * and an SSL key that smtpd reads at start (a secret).
+ * The two-host config with shared files on mx1 only: a validrcptto.cdb its
+ * smtpd reads per connection (restarts nothing) and the SSL key file its
+ * services read at start (a secret).
  */
-export function planWithSharedFiles(): FleetPlan {
-  const plan = twoHostPlan();
-  const mx1 = plan.hosts[0];
-  mx1.directories.push({ path: "/var/qmail/control", owner: "root", group: "qmail", mode: 0o755 });
-  mx1.files.push(
-    {
-      path: "/var/qmail/control/validrcptto.cdb",
-      content: Buffer.from([0x00, 0x08, 0x00, 0x00, 0xff, 0x01]),
-      owner: "root",
-      group: "qmail",
-      mode: 0o644,
-      kind: "cdb",
-      secret: false,
-      restarts: [],
-    },
-    {
-      path: "/var/qmail/control/servercert.key",
-      content: Buffer.from(SSL_KEY),
-      owner: "root",
-      group: "qmaild",
-      mode: 0o640,
-      kind: "secret",
-      secret: true,
-      restarts: [{ service: "smtpd", part: "service" }],
-    },
-  );
-  return plan;
+export function configWithSharedFiles(pair = sslPair()): FleetOptionsInput {
+  const config = twoHostConfig();
+  const [mx1] = config.hosts;
+  mx1.sslKey = pair.key;
+  mx1.sslCertificate = pair.certificate;
+  mx1.services = [{ name: "smtpd", ip: "192.0.2.10", validRcptTo: { cdbFile: "/var/qmail/control/validrcptto.cdb" } }, { name: "submission", ip: "192.0.2.10" }];
+  config.validRcptTo = { addresses: ["postmaster@example.com"] };
+  return config;
+}
+
+/** The plan a stack file with this config gives (lib's planFleet), to compare with what the components register. */
+export function planOf(config: FleetOptionsInput): FleetPlan {
+  const parsed = parseFleetConfig(config as Record<string, unknown>);
+  if (!parsed.ok) throw new Error(parsed.errors.map((e) => `${e.path}: ${e.message}`).join("\n"));
+  return planFleet(parsed.config);
 }
 
 /** A copy of the plan whose file at `host`:`path` holds `content`. */
@@ -132,11 +128,27 @@ export interface FleetRun {
 
 const keyOf = (type: string, name: string) => `${type.split(":").pop()} ${name}`;
 
-/** Registers a Fleet for `plan` against fresh mocks and waits until every resource is registered. */
+/** The stack-file config of a plan builder, for a Fleet. */
+export type FleetOptionsInput = import("../../components/fleet").FleetOptions;
+
+/** Registers a Fleet for `config` against fresh mocks and waits until every resource is registered. */
 export async function registerFleet(
-  plan: FleetPlan,
-  options: { privateKey?: string; rollout?: RolloutPolicy } = { privateKey: PRIVATE_KEY },
+  config: FleetOptionsInput,
+  options: { privateKey?: string; name?: string; mailhubNamePrefix?: string } = { privateKey: PRIVATE_KEY },
 ): Promise<FleetRun> {
+  const { Fleet } = await import("../../components/fleet");
+  return registerProgram((record) => {
+    const privateKey = options.privateKey === undefined ? undefined : pulumi.secret(options.privateKey);
+    new Fleet(options.name ?? "fleet", { ...config, privateKey, mailhubNamePrefix: options.mailhubNamePrefix ?? "" }, { transformations: [record] });
+  });
+}
+
+/**
+ * Runs `program` against fresh mocks (it gives `record` to every root it
+ * creates) and waits until every resource, HostConfigurations included, is
+ * registered.
+ */
+export async function registerProgram(program: (record: pulumi.ResourceTransformation) => void): Promise<FleetRun> {
   const inputs = new Map<string, { custom: boolean; inputs: Record<string, unknown> }>();
   await pulumi.runtime.setMocks({
     newResource: (args) => {
@@ -147,7 +159,7 @@ export async function registerFleet(
   });
 
   const keys = new Map<pulumi.Resource, string>();
-  const declared: Array<Omit<Registered, "custom" | "inputs">> = [];
+  const declared: Array<Omit<Registered, "custom" | "inputs" | "dependsOn"> & { waitsFor: unknown }> = [];
   const created: pulumi.Resource[] = [];
   const record: pulumi.ResourceTransformation = ({ resource, type, name, opts }) => {
     const key = keyOf(type, name);
@@ -158,24 +170,26 @@ export async function registerFleet(
       type,
       name,
       parent: opts.parent ? keys.get(opts.parent) : undefined,
-      dependsOn: resourceList(opts.dependsOn).map((r) => keys.get(r) ?? "(unknown)"),
+      waitsFor: opts.dependsOn,
       additionalSecretOutputs: [...((opts as pulumi.CustomResourceOptions).additionalSecretOutputs ?? [])],
     });
     return undefined;
   };
 
-  const { Fleet } = await import("../../components/fleet");
-  const privateKey = options.privateKey === undefined ? undefined : pulumi.secret(options.privateKey);
-  new Fleet("fleet", { plan, privateKey, rollout: options.rollout }, { transformations: [record] });
+  program(record);
+  // Mailhubs register their HostConfigurations once the program's turn is over.
+  await new Promise((resolve) => setImmediate(resolve));
   await Promise.all(created.map((r) => new Promise((resolve) => r.urn.apply(resolve))));
   // Let the components' registerOutputs calls reach these mocks before the next run replaces them.
   await pulumi.runtime.disconnect();
 
-  const resources = declared.map((d) => {
+  const resources: Registered[] = [];
+  for (const { waitsFor, ...d } of declared) {
     const registered = inputs.get(d.key);
     if (!registered) throw new Error(`${d.key} was never registered`);
-    return { ...d, ...registered };
-  });
+    const dependsOn = (await resourceList(waitsFor)).map((r) => keys.get(r) ?? "(unknown)");
+    resources.push({ ...d, dependsOn, ...registered });
+  }
   const byKey = new Map(resources.map((r) => [r.key, r]));
   if (byKey.size !== resources.length) throw new Error("two resources share a type and name");
   return {
@@ -189,11 +203,10 @@ export async function registerFleet(
   };
 }
 
-function resourceList(dependsOn: pulumi.CustomResourceOptions["dependsOn"]): pulumi.Resource[] {
+async function resourceList(dependsOn: unknown): Promise<pulumi.Resource[]> {
   if (dependsOn === undefined) return [];
-  if (pulumi.Resource.isInstance(dependsOn)) return [dependsOn];
-  if (Array.isArray(dependsOn) && dependsOn.every((d) => pulumi.Resource.isInstance(d))) return dependsOn as pulumi.Resource[];
-  throw new Error("dependsOn holds outputs: the components pass plain resources");
+  const list = await (Array.isArray(dependsOn) ? Promise.all(dependsOn) : Promise.resolve(dependsOn).then((d) => (Array.isArray(d) ? Promise.all(d) : [d])));
+  return list as pulumi.Resource[];
 }
 
 /** True when an input arrived at the engine as a Pulumi secret. */
