@@ -103,11 +103,20 @@ export interface Observation {
 
 // One line per entry, fields separated by tabs. `f PATH`, `d PATH` and
 // `s DIR LINK` come as arguments; times are the host's own clock.
+// svstat gives a service's age in whole seconds of its own clock reading: the
+// start time is that reading minus the age, so the clock is read around
+// svstat, again when a second ticked meanwhile. (One reading for the whole
+// script, before the files are hashed, put the start as many seconds early as
+// the hashing took: a service restarted just after its run script was written
+// then read as "running an older run script".)
 const INSPECT_SCRIPT = `
-now=$(date +%s)
 supervised() {
   if svok "$1" 2>/dev/null; then
-    st=$(svstat "$1" 2>/dev/null)
+    while :; do
+      now=$(date +%s)
+      st=$(svstat "$1" 2>/dev/null)
+      [ "$(date +%s)" = "$now" ] && break
+    done
     case $st in
       *": up "*) secs=\${st##*) }; secs=\${secs%% *}; printf '1\\tup\\t%s' "$((now - secs))" ;;
       *) printf '1\\tdown\\t-' ;;
