@@ -28,9 +28,8 @@ export class AuthCdb extends pulumi.ComponentResource {
   readonly files: pulumi.Output<PlannedFile[]>;
 
   constructor(name: string, args: AuthCdbArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("qmail-fleet:index:AuthCdb", name, {}, { parent: args.mailhub, ...opts });
     const label = `AuthCdb ${name}`;
-    checkPartArgs(label, { auth: { label, users: args.users, saltSecret: args.saltSecret as string | undefined } });
+    super("qmail-fleet:index:AuthCdb", name, {}, checkPartArgs(label, { auth: { label, users: args.users, saltSecret: args.saltSecret as string | undefined } }, { parent: args.mailhub, ...opts }));
     args.mailhub.attach({ kind: "auth", label, users: args.users, saltSecret: args.saltSecret });
     this.files = args.mailhub.planned.apply(({ files, readers }) => filesAt(files, readers.auth));
     this.registerOutputs({ files: this.files });

@@ -174,7 +174,7 @@ export class Mailhub extends pulumi.ComponentResource {
   private readonly parts: MailhubPart[] = [];
   private sealed = false;
   private readonly provider?: QmailProvider;
-  private readonly settle: { planned: (value: pulumi.Input<PlannedMailhub>) => void; configuration: (value: HostConfiguration | PromiseLike<HostConfiguration>) => void };
+  private readonly settle: { planned: (value: pulumi.Output<PlannedMailhub>) => void; banners: (value: pulumi.Output<Record<string, string>>) => void; configuration: (value: HostConfiguration | PromiseLike<HostConfiguration>) => void };
 
   constructor(
     private readonly resourceName: string,
@@ -192,15 +192,16 @@ export class Mailhub extends pulumi.ComponentResource {
       );
     if (args.connection.privateKey !== undefined) this.provider = new QmailProvider(name, { privateKey: args.connection.privateKey }, { parent: this });
 
-    let settlePlanned!: (value: pulumi.Input<PlannedMailhub>) => void;
+    const [planned, settlePlanned] = pulumi.deferredOutput<PlannedMailhub>();
+    const [banners, settleBanners] = pulumi.deferredOutput<Record<string, string>>();
+    this.banners = banners;
+    this.planned = planned;
     let settleConfiguration!: (value: HostConfiguration | PromiseLike<HostConfiguration>) => void;
-    this.planned = pulumi.output(new Promise<pulumi.Input<PlannedMailhub>>((r) => (settlePlanned = r))) as pulumi.Output<PlannedMailhub>;
     this.configuration = new Promise((r) => (settleConfiguration = r));
     this.configuration.catch(() => undefined); // a failed run is reported once, by settleMailhubs
-    this.settle = { planned: settlePlanned, configuration: settleConfiguration };
+    this.settle = { planned: settlePlanned, banners: settleBanners, configuration: settleConfiguration };
 
     this.files = this.planned.apply(({ files }) => files.map(({ kind: _kind, ...file }) => file));
-    this.banners = pulumi.output(this.configuration).apply((configuration) => configuration.banners).apply((banners) => banners ?? {});
     this.summary = pulumi.all([this.planned, this.banners]).apply(([planned, banners]) => ({
       address: planned.address,
       services: Object.fromEntries(
@@ -302,19 +303,20 @@ export class Mailhub extends pulumi.ComponentResource {
       this.settle.planned(planned.apply((p) => p.view));
     } else {
       inputs = { ...planned.args, ...rollout };
-      this.settle.planned(planned.view);
+      this.settle.planned(pulumi.output(planned.view));
     }
-    this.settle.configuration(new HostConfiguration(this.resourceName, inputs, opts));
+    const configuration = new HostConfiguration(this.resourceName, inputs, opts);
+    this.settle.banners(configuration.banners.apply((banners) => banners ?? {}));
+    this.settle.configuration(configuration);
     this.registerOutputs({ files: this.files, banners: this.banners, summary: this.summary });
   }
 
-  /** Settles the mailhub's outputs with the error that stopped the run, so nothing waits for a plan that will not come. */
+  /** Leaves the mailhub's outputs unknown after the error that stopped the run, so nothing waits for a plan that will not come. */
   fail(error: Error): void {
     this.sealed = true;
-    const failed = Promise.reject(error);
-    failed.catch(() => undefined);
-    this.settle.planned(failed as Promise<never>);
-    this.settle.configuration(failed);
+    this.settle.planned(pulumi.output(pulumi.unknown) as unknown as pulumi.Output<PlannedMailhub>);
+    this.settle.banners(pulumi.output(pulumi.unknown) as unknown as pulumi.Output<Record<string, string>>);
+    this.settle.configuration(Promise.reject(error));
   }
 
   private warn(warnings: ConfigIssue[]): void {

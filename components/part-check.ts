@@ -5,10 +5,12 @@ import * as pulumi from "@pulumi/pulumi";
 import { formatIssues } from "../lib/config";
 import { checkPart, type MailhubSpec } from "../lib/mailhub-spec";
 
-export function checkPartArgs(label: string, part: Omit<Partial<MailhubSpec>, "label" | "hostName" | "connection">): void {
-  if (!isKnown(part)) return;
+/** Checks the part and gives back the resource options, so that a part with errors is refused before it is registered. */
+export function checkPartArgs<O>(label: string, part: Omit<Partial<MailhubSpec>, "label" | "hostName" | "connection">, opts: O): O {
+  if (!isKnown(part)) return opts;
   const errors = checkPart(part, label);
   if (errors.length > 0) throw new pulumi.RunError(`${label} has errors; nothing was changed:\n${formatIssues(errors)}`);
+  return opts;
 }
 
 /** True when the value holds no Output or Promise anywhere. */

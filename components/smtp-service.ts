@@ -31,12 +31,11 @@ export class SmtpService extends pulumi.ComponentResource {
   readonly banner: pulumi.Output<string>;
 
   constructor(name: string, args: SmtpServiceArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("qmail-fleet:index:SmtpService", name, {}, { parent: args.mailhub, ...opts });
     const { mailhub, serviceName = name, ...options } = args;
-    this.serviceName = serviceName;
     const label = `SmtpService ${name}`;
     const entry = { name: serviceName, ...options };
-    checkPartArgs(label, { services: [{ label, options: entry }] });
+    super("qmail-fleet:index:SmtpService", name, {}, checkPartArgs(label, { services: [{ label, options: entry }] }, { parent: mailhub, ...opts }));
+    this.serviceName = serviceName;
     mailhub.attach({ kind: "service", label, options: entry });
 
     const service = mailhub.planned.apply(({ services, files }) => {

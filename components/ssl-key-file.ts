@@ -21,9 +21,8 @@ export class SslKeyFile extends pulumi.ComponentResource {
   readonly files: pulumi.Output<PlannedFile[]>;
 
   constructor(name: string, args: SslKeyFileArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("qmail-fleet:index:SslKeyFile", name, {}, { parent: args.mailhub, ...opts });
     const label = `SslKeyFile ${name}`;
-    checkPartArgs(label, { sslKey: { label, key: args.key as string, certificate: args.certificate as string } });
+    super("qmail-fleet:index:SslKeyFile", name, {}, checkPartArgs(label, { sslKey: { label, key: args.key as string, certificate: args.certificate as string } }, { parent: args.mailhub, ...opts }));
     args.mailhub.attach({ kind: "sslKey", label, key: args.key, certificate: args.certificate });
     this.files = args.mailhub.planned.apply(({ files, readers }) => filesAt(files, readers.certificate));
     this.registerOutputs({ files: this.files });

@@ -23,10 +23,9 @@ export class TcpRulesCdb extends pulumi.ComponentResource {
   readonly file: pulumi.Output<PlannedFile>;
 
   constructor(name: string, args: TcpRulesCdbArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("qmail-fleet:index:TcpRulesCdb", name, {}, { parent: args.mailhub, ...opts });
     const label = `TcpRulesCdb ${name}`;
     const set = { label, path: args.path, rules: args.rules, file: args.file };
-    checkPartArgs(label, { tcpRules: [set] });
+    super("qmail-fleet:index:TcpRulesCdb", name, {}, checkPartArgs(label, { tcpRules: [set] }, { parent: args.mailhub, ...opts }));
     args.mailhub.attach({ kind: "tcpRules", ...set });
     this.file = args.mailhub.planned.apply(({ files }) => filesAt(files, [args.path])[0]);
     this.registerOutputs({ file: this.file });

@@ -26,9 +26,8 @@ export class ValidRcptToCdb extends pulumi.ComponentResource {
   readonly files: pulumi.Output<PlannedFile[]>;
 
   constructor(name: string, args: ValidRcptToCdbArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("qmail-fleet:index:ValidRcptToCdb", name, {}, { parent: args.mailhub, ...opts });
     const label = `ValidRcptToCdb ${name}`;
-    checkPartArgs(label, { validRcptTo: { label, addresses: args.addresses as string[] | undefined, files: args.files } });
+    super("qmail-fleet:index:ValidRcptToCdb", name, {}, checkPartArgs(label, { validRcptTo: { label, addresses: args.addresses as string[] | undefined, files: args.files } }, { parent: args.mailhub, ...opts }));
     args.mailhub.attach({ kind: "validRcptTo", label, addresses: args.addresses, files: args.files });
     this.files = args.mailhub.planned.apply(({ files, readers }) => filesAt(files, readers.validRcptTo));
     this.registerOutputs({ files: this.files });

@@ -111,6 +111,7 @@ function defined<T extends Record<string, unknown>>(fields: T): Partial<T> {
 }
 
 /** A stand-in host, so that one part can be checked on its own before it meets its mailhub. */
+const STAND_IN_CERTIFICATE = "/var/qmail/control/servercert.pem";
 const CHECK_HOST = { hostName: "check", connection: { host: "localhost", knownHostsFile: "known_hosts" } } as const;
 
 /**
@@ -120,6 +121,8 @@ const CHECK_HOST = { hostName: "check", connection: { host: "localhost", knownHo
  */
 export function checkPart(part: Omit<Partial<MailhubSpec>, "label" | "hostName" | "connection">, label: PartLabel): ConfigIssue[] {
   const spec: MailhubSpec = { ...CHECK_HOST, label: "the check host", services: [], tcpRules: [], ...part };
+  // Alone, a service cannot know whether its mailhub has an SslKeyFile: a stand-in certificate file, checked for real when the mailhub plans.
+  spec.services = spec.services.map((service) => ({ ...service, options: { certificateFile: STAND_IN_CERTIFICATE, ...service.options } }));
   // A rule set is an error unless a service reads it: give it a stand-in reader.
   if (spec.services.length === 0 && spec.tcpRules.length > 0)
     spec.services = spec.tcpRules.map((set, index) => ({ label: "a stand-in service", options: { name: `check${index}`, ip: `127.0.0.${index + 1}`, accessRules: set.path } }));
