@@ -2,7 +2,6 @@
 // prefix, or a plain file with the same keys) to a FleetConfig: parsed,
 // presets and host overrides merged, defaults filled, cross-field rules
 // checked. Nothing here touches a host.
-import type { z } from "zod";
 import { PRESETS, type PresetName } from "./presets";
 import { normalizeRollout, type RolloutPolicy } from "./rollout";
 import { fleetSchema, type RawFleet, type RawHost } from "./schema/fleet";
@@ -10,6 +9,11 @@ import { formatPath, type PathKey } from "./schema/issue-path";
 import { deepMerge, setsPath } from "./schema/merge";
 import type { SecretString } from "./schema/secret";
 import { keyWithoutComment } from "./schema/ssh";
+import { serviceHazards } from "./schema/hazards";
+import { issueFindings } from "./schema/messages";
+import { hostListenFindings, hostPathFindings, type HostFinding } from "./schema/host-rules";
+import { normalizeIp } from "./schema/primitives";
+import { parseExpiry } from "./cdb/auth";
 import { resolveService, serviceSchema, type ServiceConfig } from "./schema/service";
 import { serviceErrors, serviceWarnings, type ServiceFinding } from "./schema/service-rules";
 import {
@@ -93,18 +97,19 @@ export interface ParseOptions {
 }
 
 export function parseFleetConfig(raw: Record<string, unknown>, options: ParseOptions = {}): ParseResult {
-  const top = fleetSchema.safeParse(raw);
+  const top = fleetSchema.safeParse(raw, { reportInput: true });
   if (!top.success)
-    return { ok: false, errors: zodFindings(top.error).map((f) => ({ path: formatPath(f.path), message: f.message })) };
+    return { ok: false, errors: issueFindings(top.error, "fleet").map((f) => ({ path: formatPath(f.path), message: f.message })) };
   const fleet = top.data;
   const errors = new IssueList();
   const warnings = new IssueList();
 
   duplicateNames(fleet.services, ["services"], "service", errors);
   duplicateNames(fleet.hosts, ["hosts"], "host", errors);
+  sameHostTwice(fleet, errors);
 
   const hosts = fleet.hosts.map((host, hostIndex) => resolveHost(fleet, host, hostIndex, errors, warnings));
-  sharedFileFindings(fleet, hosts, errors, warnings);
+  sharedFileFindings(fleet, hosts, errors, warnings, options.now ?? new Date());
   if (errors.size > 0) return { ok: false, errors: errors.list() };
 
   const { ssh, sshPrivateKey, saltSecret, authUsers, validRcptTo, tcpRules, sslKey, sslCertificate, rollout } = fleet;
@@ -138,9 +143,9 @@ function resolveHost(fleet: RawFleet, host: RawHost, hostIndex: number, errors: 
   for (const { merged, origin } of mergeServiceEntries(fleet.services, host.services, hostIndex)) {
     const blame = (path: PathKey[]) => blamePath(origin, path);
     const withPreset = applyPreset(merged);
-    const parsed = serviceSchema.safeParse(withPreset);
+    const parsed = serviceSchema.safeParse(withPreset, { reportInput: true });
     if (!parsed.success) {
-      for (const finding of zodFindings(parsed.error)) errors.add(blame(finding.path), finding.message);
+      for (const finding of issueFindings(parsed.error, "service")) errors.add(blame(finding.path), finding.message);
       continue;
     }
     let service = resolveService(parsed.data, host.qmailDir);
@@ -159,7 +164,25 @@ function resolveHost(fleet: RawFleet, host: RawHost, hostIndex: number, errors: 
     services.push(service);
     origins.push(origin);
   }
-  listenCollisions(services, origins, errors);
+  const hostPaths = {
+    name: host.name,
+    qmailDir: host.qmailDir,
+    serviceDir: host.serviceDir,
+    superviseDir: host.superviseDir ?? `${host.qmailDir}/supervise`,
+    sshPort: host.ssh.port ?? fleet.ssh.port,
+  };
+  const hostBlame = (finding: HostFinding) =>
+    finding.service === undefined ? formatPath([...hostPath, ...finding.path]) : blamePath(origins[finding.service], finding.path);
+  for (const finding of hostPathFindings(hostPaths, services)) errors.add(hostBlame(finding), finding.message);
+  const listen = hostListenFindings(hostPaths, services);
+  for (const finding of listen.errors) errors.add(hostBlame(finding), finding.message);
+  for (const finding of listen.warnings) warnings.add(hostBlame(finding), finding.message);
+  services.forEach((service, index) => {
+    const rules = service.accessRules !== undefined ? fleet.tcpRules?.[service.accessRules]?.rules : undefined;
+    const hazards = serviceHazards(service, { ...(rules ? { accessRules: rules } : {}) });
+    for (const finding of hazards.errors) errors.add(blamePath(origins[index], finding.path), finding.message);
+    for (const finding of hazards.warnings) warnings.add(blamePath(origins[index], finding.path), finding.message);
+  });
   if (services.length === 0 && errors.size === 0)
     warnings.add(formatPath([...hostPath, "services"]), `host '${host.name}' runs no services: add some to services or hosts[].services`);
 
@@ -220,7 +243,7 @@ function mergeAuthUsers(fleetUsers: RawFleet["authUsers"], hostUsers: RawHost["a
  * for plain passwords, tcpRules sets no service uses; warnings for files the
  * config describes that no service reads.
  */
-function sharedFileFindings(fleet: RawFleet, hosts: HostConfig[], errors: IssueList, warnings: IssueList): void {
+function sharedFileFindings(fleet: RawFleet, hosts: HostConfig[], errors: IssueList, warnings: IssueList, now: Date): void {
   const userLists: Array<{ base: PathKey[]; users: RawFleet["authUsers"] }> = [
     { base: ["authUsers"], users: fleet.authUsers },
     ...fleet.hosts.map((host, hostIndex) => ({ base: ["hosts", hostIndex, "authUsers"] as PathKey[], users: host.authUsers })),
@@ -235,6 +258,14 @@ function sharedFileFindings(fleet: RawFleet, hosts: HostConfig[], errors: IssueL
         errors.add(formatPath([...base, index, "user"]), `user '${entry.user}' is listed twice (also ${formatPath([...base, first])}): keep one entry`);
       else seen.set(entry.user, index);
       for (const finding of authUserFindings(entry)) errors.add(formatPath([...base, index, ...finding.path]), finding.message);
+      if (entry.expires !== undefined) {
+        const seconds = parseExpiry(entry.expires);
+        if (typeof seconds === "number" && seconds * 1000 <= now.getTime())
+          warnings.add(
+            formatPath([...base, index, "expires"]),
+            `user '${entry.user}' expired on ${new Date(seconds * 1000).toISOString().slice(0, 10)}: qmail-smtpd refuses the login; remove the entry, or move the date`,
+          );
+      }
       if (entry.password !== undefined) firstPassword ??= formatPath([...base, index, "password"]);
     });
   }
@@ -307,52 +338,39 @@ function blamePath(origin: ServiceOrigin, path: PathKey[]): string {
   return formatPath([...base, ...path]);
 }
 
-/** `0` (and the IPv4/IPv6 any-addresses) take the port on every address. */
-const takesEveryAddress = (ip: string) => ip === "0" || ip === "0.0.0.0" || ip === "::";
-
-function listenCollisions(services: ServiceConfig[], origins: ServiceOrigin[], errors: IssueList): void {
-  for (let later = 0; later < services.length; later++) {
-    for (let earlier = 0; earlier < later; earlier++) {
-      const [a, b] = [services[earlier], services[later]];
-      if (a.port !== b.port) continue;
-      if (a.ip !== b.ip && !takesEveryAddress(a.ip) && !takesEveryAddress(b.ip)) continue;
-      const why = takesEveryAddress(a.ip) || takesEveryAddress(b.ip) ? " (ip 0 takes the port on every address)" : "";
-      errors.add(
-        blamePath(origins[later], ["port"]),
-        `services '${a.name}' (${a.ip}:${a.port}) and '${b.name}' (${b.ip}:${b.port}) collide${why}: give them different ports or distinct specific addresses`,
-      );
-    }
-  }
-}
-
 function duplicateNames(entries: ReadonlyArray<{ name: string }>, base: PathKey[], what: string, errors: IssueList): void {
   const seen = new Map<string, number>();
+  const folded = new Map<string, number>();
   entries.forEach((entry, index) => {
     const first = seen.get(entry.name);
-    if (first === undefined) seen.set(entry.name, index);
-    else errors.add(formatPath([...base, index, "name"]), `duplicate ${what} name '${entry.name}' (also ${formatPath([...base, first])}): names must be unique`);
+    const same = folded.get(entry.name.toLowerCase());
+    if (first !== undefined)
+      errors.add(formatPath([...base, index, "name"]), `duplicate ${what} name '${entry.name}' (also ${formatPath([...base, first])}): names must be unique`);
+    else if (same !== undefined)
+      errors.add(
+        formatPath([...base, index, "name"]),
+        `${what} name '${entry.name}' differs from '${entries[same].name}' (${formatPath([...base, same])}) only in case: on a case-insensitive file system their rendered files would land in one directory; rename one`,
+      );
+    seen.set(entry.name, index);
+    if (same === undefined) folded.set(entry.name.toLowerCase(), index);
   });
 }
 
-/** zod issues with messages that say what to do; an unknown field's path names the field. */
-function zodFindings(error: z.ZodError): ServiceFinding[] {
-  return error.issues.map((issue) => {
-    const path = [...(issue.path as PathKey[])];
-    if (issue.code === "unrecognized_keys" && issue.keys.length === 1) path.push(issue.keys[0]);
-    return { path, message: friendlyMessage(issue) };
+/** Two hosts that SSH reaches at one address and port are one machine configured twice. */
+function sameHostTwice(fleet: RawFleet, errors: IssueList): void {
+  const seen = new Map<string, number>();
+  fleet.hosts.forEach((host, index) => {
+    const port = host.ssh.port ?? fleet.ssh.port;
+    const address = /^[0-9a-fA-F:.]+$/.test(host.address) && host.address.includes(":") ? normalizeIp(host.address) : host.address.toLowerCase();
+    const key = `${address === "any" ? host.address : address}|${port}`;
+    const first = seen.get(key);
+    if (first === undefined) seen.set(key, index);
+    else
+      errors.add(
+        formatPath(["hosts", index, "address"]),
+        `hosts '${fleet.hosts[first].name}' and '${host.name}' are both ${host.address} port ${port}: one machine configured twice, whose configurations would overwrite each other; remove one, or correct the address`,
+      );
   });
-}
-
-function friendlyMessage(issue: z.core.$ZodIssue): string {
-  const typeMatch = /^Invalid input: expected (\w+), received (\w+)$/.exec(issue.message);
-  if (typeMatch) {
-    const [, expected, received] = typeMatch;
-    return received === "undefined" ? `is required (a ${expected})` : `must be a ${expected}, not a ${received}`;
-  }
-  // A record key's own message sits one level down.
-  if (issue.code === "invalid_key" && issue.issues.length > 0) return friendlyMessage(issue.issues[0] as z.core.$ZodIssue);
-  if (issue.code === "invalid_union" && /^Invalid input$/.test(issue.message)) return "has the wrong type or shape: check the documentation of this field";
-  return issue.message;
 }
 
 /** Collects issues once each: a fleet service's problem would otherwise repeat for every host. */

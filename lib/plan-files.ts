@@ -74,12 +74,8 @@ const compareBytes = (a: string, b: string) => Buffer.compare(Buffer.from(a), Bu
 
 // --- SSL key and certificate -------------------------------------------------
 
-/** The certificate file a service reads, or undefined when it uses no TLS. */
-export function certificatePathOf(service: ServiceConfig): string | undefined {
-  if (service.ssl) return service.certificateFile;
-  if (service.denyTls) return undefined;
-  return service.certificateFile ?? `${service.qmailDir}/${DEFAULT_CERTIFICATE_FILE}`;
-}
+import { certificatePathOf } from "./schema/tls-paths";
+export { certificatePathOf };
 
 function certificateFiles(host: HostConfig, context: SharedFilesContext): Wanted[] {
   if (!host.ssl) return [];

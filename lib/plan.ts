@@ -7,6 +7,8 @@ import { readFileSync } from "node:fs";
 import type { FleetConfig, HostConfig, ServiceConfig } from "./config";
 import type { FleetPlan, HostPlan, ManagedDirectory, ManagedFile, ServicePlan, SshTarget } from "./host-plan";
 import { isActive } from "./schema/service-rules";
+import { isLoopback } from "./schema/primitives";
+import { defaultRuleSetsRelayClient } from "./cdb/tcprules";
 import { renderLogScript } from "./render/log-script";
 import { renderRunScript } from "./render/run-script";
 import { newSharedFilesContext, planSharedFiles, SharedFileError, type SharedFilesContext } from "./plan-files";
@@ -30,12 +32,34 @@ export function planFleet(config: FleetConfig, options: PlanOptions = {}): Fleet
   const readFile = options.readFile ?? ((path: string) => readFileSync(path));
   const notRendered = new Set<string>();
   const shared = newSharedFilesContext(config, readFile, (message) => notRendered.add(message));
-  const hosts = config.hosts.map((host) => planHost(host, readFile, shared));
+  for (const host of config.hosts) for (const service of host.services) relayByRulesFile(config, host, service, readFile, (message) => notRendered.add(message));
+  const hosts = config.hosts.map((host, index) => planHost(host, index, readFile, shared));
   // The seed's advice is parseFleetConfig's to give; a plan adds only what planning found.
   return { hosts, warnings: [...notRendered] };
 }
 
-function planHost(host: HostConfig, readFile: NonNullable<PlanOptions["readFile"]>, shared: SharedFilesContext): HostPlan {
+/**
+ * The open-relay hazard of a rule set given as a tcprules file, which only
+ * planning reads: its default rule must not hand RELAYCLIENT to every client
+ * of a service other machines reach, unless the service acknowledges it.
+ */
+function relayByRulesFile(config: FleetConfig, host: HostConfig, service: ServiceConfig, readFile: NonNullable<PlanOptions["readFile"]>, warn: (message: string) => void): void {
+  const path = service.accessRules;
+  const set = path !== undefined && config.tcpRules && Object.prototype.hasOwnProperty.call(config.tcpRules, path) ? config.tcpRules[path] : undefined;
+  if (!set?.file || isLoopback(service.ip)) return;
+  let relays: boolean;
+  try {
+    relays = defaultRuleSetsRelayClient(Buffer.from(readFile(set.file)));
+  } catch {
+    return; // an unreadable or malformed file is reported when the rules are built
+  }
+  if (!relays) return;
+  const why = `the default rule (address "") of ${set.file}, the rules at ${path}, sets RELAYCLIENT, so every client of service '${service.name}' on host ${host.name} may relay mail anywhere`;
+  if (service.acknowledge.includes("open-relay")) warn(`hazard open-relay (acknowledged): ${why}`);
+  else throw new PlanError(`hazard open-relay: ${why}; change the rule, or accept the risk with acknowledge: [open-relay] on the service`, `tcpRules.${path}.file`);
+}
+
+function planHost(host: HostConfig, index: number, readFile: NonNullable<PlanOptions["readFile"]>, shared: SharedFilesContext): HostPlan {
   const directories = new DirectoryList();
   const files: ManagedFile[] = [];
   const services: ServicePlan[] = [];
@@ -59,7 +83,7 @@ function planHost(host: HostConfig, readFile: NonNullable<PlanOptions["readFile"
     });
   }
   files.push(...sharedFiles(host, shared, files));
-  return { name: host.name, ssh: sshTarget(host, readFile), directories: directories.list(), files, services };
+  return { name: host.name, ssh: sshTarget(host, index, readFile), directories: directories.list(), files, services };
 }
 
 /** Certificate, auth.cdb, validrcptto.cdb and tcprules files; none may take the path of a script. */
@@ -109,7 +133,8 @@ class DirectoryList {
 
 const describe = (d: ManagedDirectory) => `${d.owner}:${d.group} ${d.mode.toString(8).padStart(4, "0")}`;
 
-function sshTarget(host: HostConfig, readFile: NonNullable<PlanOptions["readFile"]>): SshTarget {
+function sshTarget(host: HostConfig, index: number, readFile: NonNullable<PlanOptions["readFile"]>): SshTarget {
+  const at = `hosts[${index}].ssh.knownHostsFile`;
   const { address, port, user, sudo } = host.ssh;
   let hostKey = host.ssh.hostKey;
   if (!hostKey) {
@@ -119,12 +144,13 @@ function sshTarget(host: HostConfig, readFile: NonNullable<PlanOptions["readFile
     try {
       text = readFile(file).toString();
     } catch (error) {
-      throw new PlanError(`host ${host.name}: cannot read ssh.knownHostsFile ${file}: ${(error as Error).message}`);
+      throw new PlanError(`cannot read ${file} for host ${host.name}: ${describeReadError(error)}; give the path of a known_hosts file (relative to the stack file, or ~/...)`, at);
     }
     hostKey = hostKeyFromKnownHosts(text, address, port);
     if (!hostKey)
       throw new PlanError(
         `host ${host.name}: ${file} has no key for ${port === 22 ? address : `[${address}]:${port}`}; add it (ssh-keyscan -p ${port} ${address}) or set ssh.hostKey`,
+        at,
       );
   }
   return { address, port, user, hostKey, sudo };
@@ -174,4 +200,12 @@ function patternsMatch(patterns: string, name: string): boolean {
     }
   }
   return matched;
+}
+
+function describeReadError(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === "ENOENT") return "no such file";
+  if (code === "EACCES") return "permission denied";
+  if (code === "EISDIR") return "it is a directory";
+  return (error as Error).message;
 }

@@ -111,6 +111,13 @@ export function parseExpiry(expires: number | string | Date): number | string {
   } else if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(text)) {
     const ms = Date.parse(text);
     if (!Number.isNaN(ms)) return Math.floor(ms / 1000);
+  } else {
+    // An unquoted YAML date reaches the program as Go prints a time: "2030-01-01 00:00:00 +0000 UTC".
+    const go = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(\.\d+)? ([+-]\d{2})(\d{2}) \S+$/.exec(text);
+    if (go) {
+      const ms = Date.parse(`${go[1]}T${go[2]}${go[3] ?? ""}${go[4]}:${go[5]}`);
+      if (!Number.isNaN(ms)) return Math.floor(ms / 1000);
+    }
   }
   return `expiry ${JSON.stringify(text)} is not unix seconds, YYYY-MM-DD or an ISO time with a zone (e.g. 2027-01-31T12:00:00Z)`;
 }

@@ -128,6 +128,12 @@ function compileRecords(source: string | Uint8Array): TcpRecord[] {
   return records;
 }
 
+/** True when the rules' default entry (address "", which every client without a better match gets) allows with RELAYCLIENT set. */
+export function defaultRuleSetsRelayClient(source: string | Uint8Array): boolean {
+  const first = compileRecords(source).find((record) => record.key === "");
+  return first !== undefined && !first.value.startsWith("D") && first.value.split("\0").some((item) => item.startsWith("+RELAYCLIENT="));
+}
+
 /** The tcpserver rules cdb for `source`, byte-identical to `tcprules`. */
 export function buildTcpRules(source: string | Uint8Array | readonly TcpRule[]): Buffer {
   const text = typeof source === "string" || source instanceof Uint8Array ? source : renderTcpRules(source);
@@ -147,7 +153,11 @@ export function renderTcpRules(rules: readonly TcpRule[]): string {
     if (/^[ \t#]|[ \t]$/.test(rule.address)) where("address must not start with '#' or start/end with spaces or tabs");
     if (rule.action !== "allow" && rule.action !== "deny") where(`action must be "allow" or "deny", not ${JSON.stringify(rule.action)}`);
     let line = `${rule.address}:${rule.action}`;
-    for (const [name, value] of Object.entries(rule.env ?? {})) {
+    // Variables in one canonical order (bytewise by name), whatever order the config's map had:
+    // the engine hands the program every map sorted, so render and pulumi up write the same bytes.
+    const env = rule.env ?? {};
+    for (const name of Object.keys(env).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))) {
+      const value = env[name];
       if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) where(`variable name ${JSON.stringify(name)} must be letters, digits and '_', not starting with a digit`);
       if (/[\n\r\0]/.test(value)) where(`value of ${name} must not contain a line break or NUL`);
       // The value is delimited by the character after '=': pick one the value does not contain.

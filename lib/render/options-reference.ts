@@ -2,6 +2,7 @@
 // tables so it can never disagree with the schema or the renderer.
 import { allOptions, OPTION_SECTIONS } from "../schema/catalog";
 import type { Becomes } from "../schema/descriptor";
+import { HAZARDS } from "../schema/hazards";
 
 function target(becomes: Becomes<never>): string {
   if ("env" in becomes) return `\`${becomes.env}\``;
@@ -28,5 +29,15 @@ export function renderOptionsReference(): string {
       lines.push(`| \`${name}\` | ${cell(target(descriptor.becomes))} | ${cell(descriptor.doc)} |`);
     lines.push("");
   }
+  lines.push(
+    "## Hazards (`acknowledge: [...]`)",
+    "",
+    "Configurations qmail runs with but that put the mailhub or its users at risk. `validate` and `pulumi up` refuse each one unless the service names it in `acknowledge`, e.g. `acknowledge: [open-relay]`; an acknowledged hazard is reported as a warning, and an acknowledgement that matches nothing as well.",
+    "",
+    "| hazard | what it is |",
+    "|---|---|",
+    ...HAZARDS.map((hazard) => `| \`${hazard.id}\` | ${cell(hazard.doc)} |`),
+    "",
+  );
   return lines.join("\n");
 }

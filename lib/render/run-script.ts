@@ -60,6 +60,8 @@ function sectionExtras(section: OptionSection, service: ServiceConfig): string[]
 function execChain(service: ServiceConfig): string[] {
   const server = [
     service.ssl ? "sslserver" : "tcpserver",
+    // sslserver sets TCPREMOTEIP and the other TCP* variables, which rblsmtpd, jgreylist and qmail-smtpd read, only with -e.
+    ...(service.ssl ? ["-e"] : []),
     ...programFlags("tcpserver", service),
     "-l",
     '"$LOCAL"',

@@ -2,7 +2,7 @@
 // the auth.cdb file named by AUTH_CDB.
 import { z } from "zod";
 import { option } from "./descriptor";
-import { absolutePath, envName, scriptText } from "./primitives";
+import { absolutePath, envName, programPath, scriptText } from "./primitives";
 
 export const AUTH_METHODS = ["off", "checkpassword", "cdb"] as const;
 export type AuthMethod = (typeof AUTH_METHODS)[number];
@@ -18,14 +18,15 @@ export const authOptions = {
     sampleContext: { auth: { checkpasswordProgram: "/home/vpopmail/bin/vchkpw" } },
   }),
   checkpasswordProgram: option({
-    schema: absolutePath("auth.checkpasswordProgram").optional(),
+    // qmail-smtpd starts it without a PATH search, with exactly these arguments.
+    schema: programPath("auth.checkpasswordProgram", { absolute: true, example: "checkpasswordProgram: /home/vpopmail/bin/vchkpw" }).optional(),
     doc: "Full path of the checkpassword program, e.g. vpopmail's vchkpw (CHECKPW). Required for method checkpassword.",
     becomes: { script: "qmail-smtpd's second argument" },
     sample: "/usr/local/bin/checkpassword",
     sampleContext: { auth: { method: "checkpassword" } },
   }),
   trueProgram: option({
-    schema: absolutePath("auth.trueProgram").default("/bin/true"),
+    schema: programPath("auth.trueProgram", { absolute: true, example: "trueProgram: /bin/true" }).default("/bin/true"),
     doc: "Full path of the program checkpassword runs after a good password (TRUE). Default: /bin/true.",
     becomes: { script: "qmail-smtpd's third argument" },
     sample: "/usr/bin/true",
@@ -43,14 +44,14 @@ export const authOptions = {
     doc: "No MAIL before a successful AUTH (REQUIRE_AUTH); cuts a public port-25 server off from the world. Default: false.",
     becomes: { env: "REQUIRE_AUTH" },
     sample: true,
-    sampleContext: withCdb,
+    sampleContext: { ...withCdb, port: 587 },
   }),
   allowInsecure: option({
     schema: z.boolean().default(false),
     doc: "Offer AUTH LOGIN/PLAIN on unencrypted connections (ALLOW_INSECURE_AUTH); only on trusted networks. Default: false.",
     becomes: { env: "ALLOW_INSECURE_AUTH" },
     sample: true,
-    sampleContext: withCdb,
+    sampleContext: { ...withCdb, acknowledge: ["cleartext-auth"] },
   }),
   allowCram: option({
     schema: z.boolean().default(false),

@@ -1,7 +1,8 @@
 // Basic options of the seed: where qmail lives, PATH, the service user and
 // the local host name.
 import { option } from "./descriptor";
-import { absolutePath, accountName, nonEmptyText } from "./primitives";
+import { z } from "zod";
+import { absolutePath, accountName, hostName, pathProblem } from "./primitives";
 
 export const basicOptions = {
   qmailDir: option({
@@ -11,9 +12,16 @@ export const basicOptions = {
     sample: "/opt/qmail",
   }),
   path: option({
-    schema: nonEmptyText("path")
-      .refine((s) => s.split(":").every((dir) => dir.startsWith("/")), {
-        message: "path must be ':'-separated absolute directories",
+    schema: z
+      .string({ error: "path must be text, for example path: /var/qmail/bin:/usr/bin:/bin" })
+      .superRefine((s, ctx) => {
+        const dirs = s.split(":");
+        if (dirs.some((dir) => !dir.startsWith("/")))
+          return void ctx.addIssue({ code: "custom", message: "path must be ':'-separated absolute directories (an empty entry would mean the current directory), for example /var/qmail/bin:/usr/bin:/bin" });
+        for (const dir of dirs) {
+          const problem = pathProblem(dir, `path entry ${dir}`);
+          if (problem) return void ctx.addIssue({ code: "custom", message: problem });
+        }
       })
       .optional(),
     doc: "PATH for the service, set explicitly so no stray binary runs. Default: <qmailDir>/bin:/usr/local/bin:/usr/bin:/bin.",
@@ -34,7 +42,7 @@ export const basicOptions = {
     sampleContext: { jgreylist: { dir: "/var/qmail/jgreylist" } },
   }),
   localHostName: option({
-    schema: nonEmptyText("localHostName").optional(),
+    schema: hostName("localHostName").optional(),
     doc: "Local host name (tcpserver -l, qmail-smtpd's first argument). Default: first line of <qmailDir>/control/me, read on the host.",
     becomes: { script: "LOCAL=NAME instead of LOCAL=$(head -n 1 <qmailDir>/control/me)" },
     sample: "mx1.example.com",

@@ -2,7 +2,7 @@
 // mail and sign mail from authenticated users.
 import { z } from "zod";
 import { option } from "./descriptor";
-import { nonEmptyText } from "./primitives";
+import { nonEmptyText, pathProblem } from "./primitives";
 
 export const domainKeysOptions = {
   enabled: option({
@@ -21,7 +21,12 @@ export const domainKeysOptions = {
     sample: "DEGIJKfh",
   }),
   sign: option({
-    schema: nonEmptyText("domainKeys.sign").optional(),
+    schema: nonEmptyText("domainKeys.sign")
+      .superRefine((s, ctx) => {
+        const problem = pathProblem(s, "domainKeys.sign");
+        if (problem) ctx.addIssue({ code: "custom", message: problem });
+      })
+      .optional(),
     doc: "Where the signing keys are, '%' standing for the domain (DKSIGN), e.g. /etc/domainkeys/%/default. Default: no signing.",
     becomes: { env: "DKSIGN" },
     sample: "/etc/domainkeys/%/default",

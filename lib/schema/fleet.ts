@@ -2,7 +2,7 @@
 // are checked here only for a name: a host's entry may be a partial override,
 // so the full service schema runs after fleet and host entries are merged.
 import { z } from "zod";
-import { absolutePath, nonEmptyText, serviceName } from "./primitives";
+import { absolutePath, hostNameProblem, isIPv4, isIPv6, serviceName } from "./primitives";
 import { secretString } from "./secret";
 import { authUsersSchema, sslCertificateSchema, sslKeySchema, tcpRulesSchema, validRcptToSourcesSchema } from "./shared-files";
 import { rolloutSchema } from "./rollout";
@@ -10,17 +10,28 @@ import { fleetSshSchema, hostSshSchema } from "./ssh";
 import { strictGroup } from "./strict";
 
 /** A service entry before merging: any object with a valid name. */
-export const serviceEntrySchema = z.looseObject({ name: serviceName() });
+export const serviceEntrySchema = z.looseObject(
+  { name: serviceName() },
+  { error: 'each service must be a mapping with a name, for example - { name: smtpd, preset: mx, ip: "0" }' },
+);
+
+/** Where SSH connects: an IPv4 or IPv6 address or a DNS name. */
+const sshAddress = z.string({ error: "address must be text, for example address: 192.0.2.10" }).superRefine((s, ctx) => {
+  if (isIPv4(s) || isIPv6(s)) return;
+  const problem = hostNameProblem(s, "address");
+  if (problem) ctx.addIssue({ code: "custom", message: problem.replace("a DNS name such as mx1.example.com", "an IP address or a DNS name such as mx1.example.com") });
+});
 
 export const hostSchema = strictGroup({
   /** Host name in plans and output directories. */
-  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, {
-    message: "the host name must use only letters, digits, '.', '_' and '-'",
-  }),
+  name: z
+    .string({ error: "the host name must be text, for example name: mx1" })
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, {
+      message: "the host name must use only letters, digits, '.', '_' and '-', starting with a letter or digit (it names the host's directory in render output)",
+    })
+    .max(63, { message: "the host name may be at most 63 characters" }),
   /** Address SSH connects to (IP or DNS name). */
-  address: nonEmptyText("address").regex(/^[A-Za-z0-9.:_-]+$/, {
-    message: "address must be an IP address or a DNS name",
-  }),
+  address: sshAddress,
   ssh: hostSshSchema.prefault({}),
   /** The qmail directory. Default: /var/qmail. */
   qmailDir: absolutePath("qmailDir").default("/var/qmail"),

@@ -2,7 +2,8 @@
 // when it comes back later. Configured entirely through the environment.
 import { z } from "zod";
 import { option } from "./descriptor";
-import { absolutePath, integer, programPath, scriptText } from "./primitives";
+import { absolutePath, integer, programPath } from "./primitives";
+import { overrideText } from "./rblsmtpd";
 
 /** Every jgreylist sample needs the one required field. */
 const withDir = { jgreylist: { dir: "/var/qmail/jgreylist" } };
@@ -30,7 +31,7 @@ export const jgreylistOptions = {
     sample: "/var/qmail/jgreylist",
   }),
   override: option({
-    schema: scriptText("jgreylist.override").optional(),
+    schema: overrideText("jgreylist.override").optional(),
     doc: "JGREYLIST: empty lets every client in unchecked, text refuses every client with it. Usually set per address in tcprules instead. Default: unset (check).",
     becomes: { env: "JGREYLIST" },
     sample: "",

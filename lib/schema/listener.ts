@@ -12,15 +12,15 @@ export const listenerOptions = {
     sample: "192.0.2.99",
   }),
   port: option({
-    schema: tcpPort().default(25),
-    doc: "TCP port. Default: 25 (465 for SSL-wrapped services, 587 for submission).",
+    schema: tcpPort().optional(),
+    doc: "TCP port. Default: 25, or 465 when ssl is true (the presets set 25 for mx, 587 for submission, 465 for smtps).",
     becomes: { script: "tcpserver's PORT argument" },
     sample: 2525,
   }),
   ssl: option({
     schema: z.boolean().default(false),
     doc: "SSL-wrapped service: sslserver instead of tcpserver, SSL=1 for qmail-smtpd. Needs certificateFile. Default: false.",
-    becomes: { script: "sslserver instead of tcpserver, SSL=1, CERTFILE and KEYFILE" },
+    becomes: { script: "sslserver -e instead of tcpserver, SSL=1, CERTFILE and KEYFILE" },
     sample: true,
     sampleContext: { certificateFile: "/var/qmail/control/servercert.pem" },
   }),

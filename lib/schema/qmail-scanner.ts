@@ -20,7 +20,8 @@ export const qmailScannerOptions = {
     sampleContext: { qmailScanner: {} },
   }),
   program: option({
-    schema: programPath("qmailScanner.program").optional(),
+    // QMAILQUEUE: qmail-smtpd starts it with execv, so a full path.
+    schema: programPath("qmailScanner.program", { absolute: true }).optional(),
     doc: "The qmail-scanner program. Default: <qmailDir>/bin/qmail-scanner-queue or .pl, by variant.",
     becomes: { env: "QMAILQUEUE" },
     sample: "/usr/local/bin/qmail-scanner-queue",

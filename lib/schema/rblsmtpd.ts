@@ -2,10 +2,22 @@
 // qmail-smtpd starts. Present means enabled.
 import { z } from "zod";
 import { option } from "./descriptor";
-import { integer, nonEmptyText, programPath, scriptText } from "./primitives";
+import { hostNameProblem, integer, programPath, smtpText } from "./primitives";
 
+/** A DNS list zone, optionally `zone:message` (rblsmtpd's own message for an A-record list). */
 const dnsZone = (what: string) =>
-  nonEmptyText(what).regex(/^[A-Za-z0-9._:-]+$/, { message: `${what} must be a DNS zone such as zen.spamhaus.org` });
+  z.string({ error: `${what} must be text, a DNS zone such as zen.spamhaus.org` }).superRefine((s, ctx) => {
+    const colon = s.indexOf(":");
+    const zone = colon < 0 ? s : s.slice(0, colon);
+    const problem = hostNameProblem(zone, what);
+    if (problem) return void ctx.addIssue({ code: "custom", message: `${problem.replace(/a DNS name such as mx1\.example\.com/, "a DNS zone such as zen.spamhaus.org")}` });
+    const message = colon < 0 ? "" : s.slice(colon + 1);
+    if ([...message].some((c) => c < " " || c > "~"))
+      ctx.addIssue({ code: "custom", message: `${what}: the message after ':' must be plain ASCII on one line` });
+  });
+
+/** RBLSMTPD / JGREYLIST text: empty, or an SMTP refusal text. */
+export const overrideText = (what: string) => smtpText(what, 500, `${what.split(".").pop()}: ""`, { allowEmpty: true });
 
 export const rblsmtpdOptions = {
   enabled: option({
@@ -23,7 +35,7 @@ export const rblsmtpdOptions = {
     sampleContext: { rblsmtpd: { blockLists: ["zen.spamhaus.org"] } },
   }),
   override: option({
-    schema: scriptText("rblsmtpd.override").optional(),
+    schema: overrideText("rblsmtpd.override").optional(),
     doc: "RBLSMTPD: empty skips the lists for every client, text starting with '-' refuses everyone permanently with it, other text temporarily. Usually set per address in tcprules instead. Default: unset (check the lists).",
     becomes: { env: "RBLSMTPD" },
     sample: "",

@@ -2,6 +2,7 @@
 // configurations qmail-smtpd or the chain cannot run with (most would make
 // every client get a 421); warnings are what the seed advises against.
 import type { ServiceConfig } from "./service";
+import { basename } from "node:path";
 import { isLoopback } from "./primitives";
 
 /** A finding about one service; `path` is relative to the service object. */
@@ -31,6 +32,11 @@ export function serviceErrors(s: ServiceConfig): ServiceFinding[] {
   if (s.keyFile && !s.ssl)
     fail(["keyFile"], "keyFile is only read by sslserver: set ssl: true, or put the key into certificateFile for STARTTLS");
 
+  if (auth.require && auth.method !== "off" && !s.ssl && s.denyTls && !auth.allowInsecure)
+    fail(
+      ["auth", "require"],
+      "auth.require (REQUIRE_AUTH) on a service that refuses TLS (denyTls): qmail-smtpd offers AUTH only over an encrypted connection, so no client could ever log in and every message would be refused; remove denyTls, or allow AUTH without TLS on a trusted network (auth.allowInsecure)",
+    );
   if (auth.require && auth.method === "off")
     fail(["auth", "method"], "auth.require (REQUIRE_AUTH) needs an AUTH method: set auth.method to checkpassword or cdb (otherwise every client gets 421)");
   if (auth.method === "cdb" && auth.allowCram)
@@ -60,16 +66,18 @@ export function serviceWarnings(s: ServiceConfig): ServiceFinding[] {
   const warn = (path: ServiceFinding["path"], message: string) => warnings.push({ path, message });
   const publicAddress = !isLoopback(s.ip);
 
-  if (s.auth.require && s.port === 25 && publicAddress)
-    warn(["auth", "require"], "REQUIRE_AUTH on a port-25 service open to the world refuses mail from every other server; use it on 587/465");
-  if (s.forceTls && s.port === 25 && publicAddress && !s.ssl)
-    warn(["forceTls"], "FORCE_TLS on a public port-25 service refuses servers that do not use STARTTLS; use it on 587");
   if (s.forceTls && s.ssl)
     warn(["forceTls"], "forceTls has no effect on an SSL-wrapped service (SSL=1 turns it off)");
-  if (s.auth.allowInsecure && publicAddress)
-    warn(["auth", "allowInsecure"], "ALLOW_INSECURE_AUTH off localhost sends passwords in clear text over the network");
-  if (s.auth.method === "off" && (s.auth.allowInsecure || s.auth.allowCram || Object.keys(s.auth.set).length > 0))
+  if (s.auth.method === "off" && (s.auth.allowInsecure || s.auth.allowCram || Object.keys(s.auth.set).length > 0 || s.auth.unset.length > 0))
     warn(["auth", "method"], "AUTH settings have no effect while auth.method is off");
+  if (s.auth.method !== "off" && !s.auth.require && !s.ssl && s.denyTls && !s.auth.allowInsecure)
+    warn(["auth", "method"], "AUTH is never offered: qmail-smtpd offers it only over an encrypted connection, and this service refuses TLS (denyTls)");
+  if (s.auth.method === "checkpassword" && basename(s.auth.trueProgram) !== "true" && s.auth.checkpasswordProgram !== s.auth.trueProgram)
+    warn(["auth", "trueProgram"], `checkpassword runs ${s.auth.trueProgram} after a good password and the login succeeds only if it exits 0; it is normally /bin/true`);
+  if (s.auth.method === "checkpassword" && s.auth.checkpasswordProgram && basename(s.auth.checkpasswordProgram) === "false")
+    warn(["auth", "checkpasswordProgram"], `${s.auth.checkpasswordProgram} refuses every password: no user can log in`);
+  if (s.ssl && (s.port === 25 || s.port === 587) && publicAddress)
+    warn(["port"], `an SSL-wrapped service on port ${s.port}: clients expect ${s.port === 25 ? "plain SMTP there (other mail servers cannot deliver)" : "STARTTLS there"}; SSL-wrapped SMTP belongs on 465`);
   if (s.maxConnections > 100)
     warn(["maxConnections"], "more than 100 connections at once: consider another mailhub instead");
   if (s.spf.behavior !== undefined && s.spf.behavior > 3)

@@ -19,6 +19,7 @@ import { smtpdOptions } from "./smtpd";
 import { spfOptions } from "./spf";
 import { strictGroup } from "./strict";
 import { validRcptToOptions } from "./validrcptto";
+import { acknowledgeSchema } from "./hazards";
 
 // Groups that are always there get their defaults from `{}` (prefault parses
 // it, so inner defaults apply); add-ons stay undefined unless configured.
@@ -41,6 +42,8 @@ export const serviceSchema = strictGroup({
   simscan: strictGroup(shapeOf(simscanOptions)).optional(),
   qmailScanner: strictGroup(shapeOf(qmailScannerOptions)).optional(),
   log: strictGroup(shapeOf(logOptions)).prefault({}),
+  /** Hazards this service runs with on purpose (lib/schema/hazards.ts): each is then a warning instead of an error. */
+  acknowledge: acknowledgeSchema,
 });
 
 export type ServiceInput = z.input<typeof serviceSchema>;
@@ -50,7 +53,8 @@ type Simscan = NonNullable<ParsedService["simscan"]>;
 type QmailScanner = NonNullable<ParsedService["qmailScanner"]>;
 
 /** A service with every default filled, including those that depend on qmailDir. */
-export type ServiceConfig = Omit<ParsedService, "qmailDir" | "path" | "smtpdProgram" | "simscan" | "qmailScanner"> & {
+export type ServiceConfig = Omit<ParsedService, "qmailDir" | "path" | "smtpdProgram" | "simscan" | "qmailScanner" | "port"> & {
+  port: number;
   qmailDir: string;
   path: string;
   smtpdProgram: string;
@@ -64,6 +68,8 @@ export function resolveService(parsed: ParsedService, hostQmailDir: string): Ser
   const bin = `${qmailDir}/bin`;
   return {
     ...parsed,
+    // The seed's default is 25; an SSL-wrapped service speaks TLS from the first byte, which port 25's clients do not.
+    port: parsed.port ?? (parsed.ssl ? 465 : 25),
     qmailDir,
     path: parsed.path ?? `${bin}:/usr/local/bin:/usr/bin:/bin`,
     smtpdProgram: parsed.smtpdProgram ?? `${bin}/qmail-smtpd`,

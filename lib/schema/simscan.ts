@@ -12,7 +12,8 @@ export const simscanOptions = {
     sampleContext: { simscan: {} },
   }),
   program: option({
-    schema: programPath("simscan.program").optional(),
+    // QMAILQUEUE: qmail-smtpd starts it with execv, so a full path.
+    schema: programPath("simscan.program", { absolute: true }).optional(),
     doc: "The simscan program. Default: <qmailDir>/bin/simscan.",
     becomes: { env: "QMAILQUEUE" },
     sample: "/usr/local/bin/simscan",

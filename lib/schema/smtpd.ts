@@ -2,7 +2,7 @@
 // reads when a connection starts.
 import { z } from "zod";
 import { option } from "./descriptor";
-import { absolutePath, integer, nonEmptyText, programPath } from "./primitives";
+import { integer, programPath, smtpText } from "./primitives";
 
 export const smtpdOptions = {
   smtpdProgram: option({
@@ -12,7 +12,8 @@ export const smtpdOptions = {
     sample: "/usr/local/bin/qmail-smtpd",
   }),
   smtpGreeting: option({
-    schema: nonEmptyText("smtpGreeting").optional(),
+    // qmail-smtpd answers "220 <greeting> ESMTP": one SMTP line of at most 512 bytes.
+    schema: smtpText("smtpGreeting", 500, "smtpGreeting: mx1.example.com").optional(),
     doc: "Banner text, overriding control/smtpgreeting (SMTPGREETING). Default: the control file.",
     becomes: { env: "SMTPGREETING" },
     sample: "mx1.example.com ESMTP",
@@ -34,7 +35,7 @@ export const smtpdOptions = {
     doc: "Accept mail only after STARTTLS (FORCE_TLS). Needs certificateFile. Not for public port 25. Default: false.",
     becomes: { env: "FORCE_TLS" },
     sample: true,
-    sampleContext: { certificateFile: "/var/qmail/control/servercert.pem" },
+    sampleContext: { certificateFile: "/var/qmail/control/servercert.pem", port: 587 },
   }),
   denyTls: option({
     schema: z.boolean().default(false),
@@ -43,7 +44,11 @@ export const smtpdOptions = {
     sample: true,
   }),
   tlsCiphers: option({
-    schema: nonEmptyText("tlsCiphers").optional(),
+    schema: z
+      .string({ error: 'tlsCiphers must be text, for example tlsCiphers: "HIGH:!aNULL:!MD5"' })
+      .regex(/^[A-Za-z0-9:+!@=_.,-]+$/, { message: "tlsCiphers must be an OpenSSL cipher list such as HIGH:!aNULL:!MD5 (letters, digits and : + ! @ = _ . , - only)" })
+      .max(1024, { message: "tlsCiphers may be at most 1024 characters" })
+      .optional(),
     doc: "OpenSSL cipher list for STARTTLS (TLSCIPHERS). Default: control/tlsserverciphers.",
     becomes: { env: "TLSCIPHERS" },
     sample: "HIGH:!aNULL:!MD5",
@@ -91,7 +96,8 @@ export const smtpdOptions = {
     sample: 100,
   }),
   qmailQueue: option({
-    schema: absolutePath("qmailQueue").optional(),
+    // qmail-smtpd starts QMAILQUEUE with execv: a full path, no PATH search.
+    schema: programPath("qmailQueue", { absolute: true }).optional(),
     doc: "A program to queue messages instead of qmail-queue (QMAILQUEUE), for filters other than simscan and qmail-scanner. Default: qmail-queue.",
     becomes: { env: "QMAILQUEUE" },
     sample: "/usr/local/bin/my-filter-queue",

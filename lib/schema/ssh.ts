@@ -28,13 +28,17 @@ export function keyWithoutComment(line: string): string {
   return line.trim().split(/\s+/).slice(0, 2).join(" ");
 }
 
+// Surrounding spaces or a line end (a pasted .pub file) are harmless: the key is pinned without them.
 export const publicKeyLine = (what: string) =>
-  nonEmptyText(what).refine(isPublicKeyLine, {
+  z.string({ error: `${what} must be text, for example hostKey: "ssh-ed25519 AAAA..."` }).refine(isPublicKeyLine, {
     message: `${what} must be a public key line such as "ssh-ed25519 AAAA..." (copy it from the host's /etc/ssh/ssh_host_ed25519_key.pub or ssh-keyscan)`,
   });
 
 const sshUser = (what: string) =>
-  z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9._-]*$/, { message: `${what} must be a login name` });
+  z
+    .string({ error: `${what} must be text, for example user: deploy` })
+    .regex(/^[A-Za-z0-9_][A-Za-z0-9._-]*$/, { message: `${what} must be a login name (letters, digits, '.', '_' and '-')` })
+    .max(32, { message: `${what} may be at most 32 characters` });
 
 export const fleetSshSchema = strictGroup({
   /** Login user. Default: root. */

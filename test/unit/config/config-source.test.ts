@@ -4,7 +4,6 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { stackConfig } from "../../../components/stack-config";
 import { decodeConfig, type SourceIssue } from "../../../lib/source/engine-config";
 import { ConfigFileError, engineEntriesOf, MAX_CONFIG_BYTES, readConfigSource } from "../../../lib/source/config-file";
 import { resolveLocalPath } from "../../../lib/source/local-paths";
@@ -108,7 +107,8 @@ describe("the Pulumi program's side", () => {
     const cli = readConfigSource(file).raw;
     // What the engine passes: the same strings, the secret decrypted.
     const engine = Object.fromEntries(engineEntriesOf(Buffer.from(require("node:fs").readFileSync(file)), file).entries.map((e) => [e.key, e.ciphertext ? "decrypted-salt-secret" : e.text]));
-    const program = stackConfig("qmail-fleet", engine);
+    // components/stack-config.ts decodes pulumi.runtime.allConfig() with this one function.
+    const program = decodeConfig(Object.entries(engine).map(([key, text]) => ({ key, text })));
     expect(program.errors).toEqual([]);
     expect(program.raw).toEqual({ ...cli, saltSecret: "decrypted-salt-secret" });
   });

@@ -37,11 +37,11 @@ describe("parseFleetConfig: shape and defaults", () => {
   it("host ssh settings override the fleet's", () => {
     const { config } = mustParse({
       ssh: { user: "deploy", port: 2200, sudo: true },
-      hosts: [host({ ssh: { hostKey: HOST_KEY, port: 22 } }), host({ name: "mx2", ssh: { hostKey: HOST_KEY, user: "root", sudo: false } })],
+      hosts: [host({ ssh: { hostKey: HOST_KEY, port: 22 } }), host({ name: "mx2", address: "192.0.2.11", ssh: { hostKey: HOST_KEY, user: "root", sudo: false } })],
     });
     expect(config.hosts.map((h) => h.ssh)).toEqual([
       { address: "192.0.2.10", port: 22, user: "deploy", sudo: true, hostKey: HOST_KEY },
-      { address: "192.0.2.10", port: 2200, user: "root", sudo: false, hostKey: HOST_KEY },
+      { address: "192.0.2.11", port: 2200, user: "root", sudo: false, hostKey: HOST_KEY },
     ]);
   });
 
@@ -101,7 +101,7 @@ describe("parseFleetConfig: presets and host overrides", () => {
       services: [{ name: "smtpd", ip: "0", maxConnections: 50, rblsmtpd: { blockLists: ["zen.spamhaus.org"], timeout: 10 } }],
       hosts: [
         host({ services: [{ name: "smtpd", maxConnections: 20, rblsmtpd: { timeout: 30 } }, { name: "local", ip: "127.0.0.1", port: 2525 }] }),
-        host({ name: "mx2" }),
+        host({ name: "mx2", address: "192.0.2.11" }),
       ],
     });
     const [mx1, mx2] = config.hosts;
@@ -123,7 +123,7 @@ describe("parseFleetConfig: presets and host overrides", () => {
   it("blames the entry that set the field", () => {
     const errors = mustFail({
       services: [{ name: "smtpd", ip: "0", port: 0 }],
-      hosts: [host({ services: [{ name: "smtpd", greetDelay: 999 }] }), host({ name: "mx2" })],
+      hosts: [host({ services: [{ name: "smtpd", greetDelay: 999 }] }), host({ name: "mx2", address: "192.0.2.11" })],
     });
     expect(errors).toContain("services[0].port: the port must be between 1 and 65535");
     expect(errors).toContain("hosts[0].services[0].greetDelay: greetDelay must be between 0 and 300");
@@ -143,16 +143,67 @@ describe("parseFleetConfig: collisions", () => {
     );
   });
 
-  it("refuses 0.0.0.0 like 0", () => {
+  it("refuses 0.0.0.0 like 0, and compares IPv6 addresses after normalizing them", () => {
     const errors = mustFail(fleetWith([{ name: "a", ip: "0.0.0.0" }, { name: "b", ip: "127.0.0.1" }]));
-    expect(errors.join("\n")).toContain("collide (ip 0 takes the port on every address)");
+    expect(errors.join("\n")).toContain("collide (ip 0.0.0.0 takes the port on every address)");
+    const v6 = mustFail(fleetWith([{ name: "a", ip: "2001:db8::1" }, { name: "b", ip: "2001:DB8:0:0:0:0:0:0001" }]));
+    expect(v6.join("\n")).toContain("collide (2001:db8::1 and 2001:DB8:0:0:0:0:0:0001 are one address)");
+    const mapped = mustFail(fleetWith([{ name: "a", ip: "192.0.2.10" }, { name: "b", ip: "::ffff:192.0.2.10" }]));
+    expect(mapped.join("\n")).toContain("are one address");
+    expect(mustFail(fleetWith([{ name: "a", ip: "::" }, { name: "b", ip: "192.0.2.10" }])).join("\n")).toContain("(ip :: takes the port on every address)");
+  });
+
+  it("refuses a service on the host's SSH port", () => {
+    expect(mustFail(fleetWith([{ name: "a", ip: "192.0.2.10", port: 22 }]))).toEqual([
+      "hosts[0].services[0].port: port 22 is the host's SSH port, which sshd holds: tcpserver could not listen and qmail-fleet would lose its way in; choose another port",
+    ]);
+  });
+});
+
+describe("parseFleetConfig: hazards", () => {
+  const cases: Array<[string, Record<string, unknown>, string]> = [
+    ["REQUIRE_AUTH on public port 25", { auth: { method: "cdb", cdbFile: "/a.cdb", require: true } }, "auth.require: hazard mx-requires-auth"],
+    ["insecure AUTH off localhost", { auth: { method: "cdb", cdbFile: "/a.cdb", allowInsecure: true } }, "auth.allowInsecure: hazard cleartext-auth"],
+    ["FORCE_TLS on public port 25", { forceTls: true, certificateFile: "/c.pem" }, "forceTls: hazard mx-requires-tls"],
+    ["running as root", { user: "root" }, "user: hazard runs-as-root"],
+    ["logging as root", { log: { user: "root" } }, "log.user: hazard runs-as-root"],
+    ["an AUTH program that accepts anything", { auth: { method: "checkpassword", checkpasswordProgram: "/bin/true" } }, "auth.checkpasswordProgram: hazard any-password"],
+    ["recordio with AUTH", { denyTls: true, recordio: {}, auth: { method: "cdb", cdbFile: "/a.cdb", allowInsecure: true } }, "recordio: hazard passwords-in-log"],
+  ];
+
+  it.each(cases)("%s is refused unless acknowledged, then a warning", (_what, fields, expected) => {
+    const service = { name: "smtpd", ip: "192.0.2.10", ...fields };
+    expect(mustFail(fleetWith([service])).join("\n")).toContain(`hosts[0].services[0].${expected}`);
+    const id = /hazard ([a-z-]+)/.exec(expected)![1];
+    const acknowledged = { ...service, acknowledge: ["cleartext-auth", "passwords-in-log"].includes(id) ? ["cleartext-auth", "passwords-in-log"] : [id] };
+    expect(mustParse(fleetWith([acknowledged])).warnings.join("\n")).toContain(`hosts[0].services[0].${expected} (acknowledged)`);
+  });
+
+  it("an open relay: the default tcprules rule sets RELAYCLIENT", () => {
+    const raw = {
+      ...fleetWith([{ name: "smtpd", ip: "0", accessRules: "/etc/tcp.smtp.cdb" }]),
+      tcpRules: { "/etc/tcp.smtp.cdb": { rules: [{ address: "", action: "allow", env: { RELAYCLIENT: "" } }] } },
+    };
+    expect(mustFail(raw)).toEqual([
+      'hosts[0].services[0].accessRules: hazard open-relay: the default rule (address "") of the rules at /etc/tcp.smtp.cdb sets RELAYCLIENT, so every client may relay mail anywhere; change it, or accept the risk with acknowledge: [open-relay] on this service',
+    ]);
+  });
+
+  it("names an unknown hazard with the nearest one, and warns of an acknowledgement that matches nothing", () => {
+    expect(mustFail(fleetWith([{ name: "smtpd", ip: "0", acknowledge: ["root"] }]))[0]).toMatch(/^hosts\[0\]\.services\[0\]\.acknowledge\[0\]: unknown hazard 'root': did you mean 'runs-as-root'\?/);
+    expect(mustParse(fleetWith([{ name: "smtpd", ip: "0", acknowledge: ["open-relay"] }])).warnings).toEqual([
+      "hosts[0].services[0].acknowledge: acknowledges open-relay, which this service does not have: remove it from acknowledge",
+    ]);
+  });
+
+  it("none on localhost", () => {
+    const local = { name: "local", ip: "127.0.0.1", auth: { method: "cdb", cdbFile: "/a.cdb", require: true, allowInsecure: true } };
+    expect(mustParse(fleetWith([local])).warnings).toEqual([]);
   });
 });
 
 describe("parseFleetConfig: warnings for what the seed advises against", () => {
   const cases: Array<[string, Record<string, unknown>, string]> = [
-    ["REQUIRE_AUTH on public port 25", { auth: { method: "cdb", cdbFile: "/a.cdb", require: true } }, "auth.require: REQUIRE_AUTH on a port-25 service"],
-    ["ALLOW_INSECURE_AUTH off localhost", { auth: { method: "cdb", cdbFile: "/a.cdb", allowInsecure: true } }, "auth.allowInsecure: ALLOW_INSECURE_AUTH off localhost"],
     ["more than 100 connections", { maxConnections: 101 }, "maxConnections: more than 100 connections"],
     ["SPFBEHAVIOR over 3", { spf: { behavior: 4 } }, "spf.behavior: SPFBEHAVIOR above 3"],
     ["SIMSCAN_DEBUG_FILES=2", { simscan: { debugFiles: 2 } }, "simscan.debugFiles: SIMSCAN_DEBUG_FILES=2"],
@@ -160,7 +211,9 @@ describe("parseFleetConfig: warnings for what the seed advises against", () => {
     ["the p0f check left on", { simscan: { noP0fCheck: false } }, "simscan.noP0fCheck: the p0f check is on"],
     ["running as vpopmail", { user: "vpopmail" }, "user: running the SMTP service as vpopmail"],
     ["HELP_VERSION on", { helpVersion: true }, "helpVersion: QMAILSMTPD_HELP_VERSION"],
-    ["FORCE_TLS on public port 25", { forceTls: true, certificateFile: "/c.pem" }, "forceTls: FORCE_TLS on a public port-25 service"],
+    ["an IPv6 address", { ip: "2001:db8::25" }, "ip: ip 2001:db8::25 is an IPv6 address: it needs a tcpserver built with IPv6 support"],
+    ["AUTH that TLS-refusing services never offer", { denyTls: true, auth: { method: "cdb", cdbFile: "/a.cdb" } }, "auth.method: AUTH is never offered"],
+    ["an SSL-wrapped service on port 25", { ssl: true, port: 25, certificateFile: "/c.pem" }, "port: an SSL-wrapped service on port 25"],
   ];
 
   it.each(cases)("%s", (_what, fields, expected) => {
@@ -168,10 +221,16 @@ describe("parseFleetConfig: warnings for what the seed advises against", () => {
     expect(warnings.join("\n")).toContain(`hosts[0].services[0].${expected}`);
   });
 
-  it("gives none for a plain MX, and none for REQUIRE_AUTH or insecure AUTH on localhost", () => {
+  it("gives none for a plain MX", () => {
     expect(mustParse(fleetWith([{ name: "smtpd", preset: "mx", ip: "0" }])).warnings).toEqual([]);
-    const local = { name: "local", ip: "127.0.0.1", auth: { method: "cdb", cdbFile: "/a.cdb", require: true, allowInsecure: true } };
-    expect(mustParse(fleetWith([local])).warnings).toEqual([]);
+  });
+
+  it("warns of an auth user already expired", () => {
+    const raw = {
+      ...fleetWith([{ name: "sub", ip: "192.0.2.10", port: 587, auth: { method: "cdb", cdbFile: "/a.cdb" } }]),
+      authUsers: [{ user: "old@example.com", hash: "$1$abcdefgh$abcdefghijklmnopqrstuv", expires: "2020-01-01" }],
+    };
+    expect(mustParse(raw).warnings).toContain("authUsers[0].expires: user 'old@example.com' expired on 2020-01-01: qmail-smtpd refuses the login; remove the entry, or move the date");
   });
 
   it("warnings never make the result fail", () => {

@@ -7,7 +7,7 @@ const hosts = (n: number) => Array.from({ length: n }, (_, i) => `mx${i + 1}`);
 const fleet = (rollout: unknown, hostCount = 1) => {
   const base = fleetWith([{ name: "smtpd", ip: "0" }]);
   const [host] = base.hosts as Array<Record<string, unknown>>;
-  return { ...base, hosts: hosts(hostCount).map((name) => ({ ...host, name })), ...(rollout === undefined ? {} : { rollout }) };
+  return { ...base, hosts: hosts(hostCount).map((name, i) => ({ ...host, name, address: `192.0.2.${10 + i}` })), ...(rollout === undefined ? {} : { rollout }) };
 };
 const policyOf = (rollout: unknown, hostCount = 1) => mustParse(fleet(rollout, hostCount)).config.rollout;
 
