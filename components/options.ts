@@ -5,9 +5,14 @@ import type { z } from "zod";
 import type { hostSchema } from "../lib/schema/fleet";
 import type { serviceSchema } from "../lib/schema/service";
 import type { authUserSchema, tcpRuleSchema } from "../lib/schema/shared-files";
+import type { SmtpServiceTableOptions } from "./smtp-service-options";
 
-/** Every option of one SMTP service (lib/schema, examples/OPTIONS.md), as a stack file writes it. */
-export type SmtpServiceOptions = Omit<z.input<typeof serviceSchema>, "name">;
+/**
+ * Every option of one SMTP service (lib/schema, examples/OPTIONS.md), as a
+ * stack file writes it: the option tables' fields with their docs and
+ * defaults, and the schema's other fields (preset, ...).
+ */
+export type SmtpServiceOptions = SmtpServiceTableOptions & Omit<z.input<typeof serviceSchema>, keyof SmtpServiceTableOptions | "name">;
 
 /** A login of auth.cdb: `{ user, password | hash, env?, expires? }`. */
 export type AuthUser = z.input<typeof authUserSchema>;
