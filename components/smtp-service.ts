@@ -8,7 +8,12 @@ import type { SmtpServiceOptions } from "./options";
 import { checkPartArgs } from "./part-check";
 import type { PlannedFile } from "./planned-file";
 
-export interface SmtpServiceArgs extends SmtpServiceOptions {
+export interface SmtpServiceArgs extends Omit<SmtpServiceOptions, "ip"> {
+  /**
+   * Address to listen on; "0" means every address, and then no other service
+   * may use the port. May come from another resource (a VM's address).
+   */
+  ip: pulumi.Input<string>;
   /** The mailhub that runs the service. */
   mailhub: Mailhub;
   /**

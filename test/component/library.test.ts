@@ -137,11 +137,12 @@ describe("a Mailhub composed from parts", () => {
     const pair = sslPair();
     const run = await registerProgram((record) => {
       const mailhub = new Mailhub("late", { connection: { host: pulumi.output("192.0.2.40"), hostKey: HOST_KEY } }, { transformations: [record] });
-      new SmtpService("late-smtpd", { mailhub, serviceName: "submission", ip: "192.0.2.40", port: 587, forceTls: true });
+      new SmtpService("late-smtpd", { mailhub, serviceName: "submission", ip: pulumi.output("192.0.2.40"), port: 587, forceTls: true });
       new SslKeyFile("late-key", { mailhub, key: pulumi.secret(pair.key), certificate: pulumi.output(pair.certificate) });
     });
     const inputs = run.get("HostConfiguration late").inputs;
     expect((inputs.connection as { address: string }).address).toBe("192.0.2.40");
+    expect((inputs.services as Record<string, { listen: unknown }>).submission.listen).toEqual({ ip: "192.0.2.40", port: 587 });
     expect(isSecret(inputs.files)).toBe(false);
     expect(Object.keys(inputs.files as object)).toContain(`${CONTROL}/servercert.pem`);
     expect(isSecret(inputs.secretContents)).toBe(true);

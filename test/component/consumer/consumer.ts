@@ -23,6 +23,8 @@ new SslKeyFile("mx1-key", { mailhub, key: pulumi.secret("key"), certificate: "ce
 new AuthCdb("mx1-auth", { mailhub, users: [{ user: "alice@example.com", password: pulumi.secret("pw") }, { user: "bob@example.com", hash: "$6$salt$hash" }], saltSecret: pulumi.secret("a salt of sixteen bytes") });
 new ValidRcptToCdb("mx1-rcpt", { mailhub, addresses: ["@example.com"] });
 new TcpRulesCdb("mx1-rules", { mailhub, path: "/var/qmail/control/tcp.smtp.cdb", rules: [{ address: "127.", action: "allow", env: { RELAYCLIENT: "" } }] });
+// An address from another resource.
+new SmtpService("mx1-submission", { mailhub, serviceName: "submission", preset: "submission", ip: connection.host, certificateFile: "/var/qmail/control/servercert.pem" });
 export const runScript: pulumi.Output<PlannedFile> = mx.runScript;
 export const banner: pulumi.Output<string> = mx.banner;
 
