@@ -178,8 +178,8 @@ function resolveHost(fleet: RawFleet, host: RawHost, hostIndex: number, errors: 
   for (const finding of listen.errors) errors.add(hostBlame(finding), finding.message);
   for (const finding of listen.warnings) warnings.add(hostBlame(finding), finding.message);
   services.forEach((service, index) => {
-    const rules = service.accessRules !== undefined ? fleet.tcpRules?.[service.accessRules]?.rules : undefined;
-    const hazards = serviceHazards(service, { ...(rules ? { accessRules: rules } : {}) });
+    const set = service.accessRules !== undefined && fleet.tcpRules && Object.prototype.hasOwnProperty.call(fleet.tcpRules, service.accessRules) ? fleet.tcpRules[service.accessRules] : undefined;
+    const hazards = serviceHazards(service, { ...(set?.rules ? { accessRules: set.rules } : {}), accessRulesFile: set?.file !== undefined });
     for (const finding of hazards.errors) errors.add(blamePath(origins[index], finding.path), finding.message);
     for (const finding of hazards.warnings) warnings.add(blamePath(origins[index], finding.path), finding.message);
   });

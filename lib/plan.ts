@@ -55,7 +55,7 @@ function relayByRulesFile(config: FleetConfig, host: HostConfig, service: Servic
   }
   if (!relays) return;
   const why = `the default rule (address "") of ${set.file}, the rules at ${path}, sets RELAYCLIENT, so every client of service '${service.name}' on host ${host.name} may relay mail anywhere`;
-  if (service.acknowledge.includes("open-relay")) warn(`hazard open-relay (acknowledged): ${why}`);
+  if (service.acknowledge.includes("open-relay")) warn(`tcpRules.${path}.file: hazard open-relay (acknowledged): ${why}`);
   else throw new PlanError(`hazard open-relay: ${why}; change the rule, or accept the risk with acknowledge: [open-relay] on the service`, `tcpRules.${path}.file`);
 }
 

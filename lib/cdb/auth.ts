@@ -119,7 +119,8 @@ export function parseExpiry(expires: number | string | Date): number | string {
       if (!Number.isNaN(ms)) return Math.floor(ms / 1000);
     }
   }
-  return `expiry ${JSON.stringify(text)} is not unix seconds, YYYY-MM-DD or an ISO time with a zone (e.g. 2027-01-31T12:00:00Z)`;
+  const shown = text.length <= 40 && !/[\x00-\x1f\x7f]/.test(text) ? ` ${JSON.stringify(text)}` : "";
+  return `expiry${shown} is not unix seconds, YYYY-MM-DD or an ISO time with a zone (e.g. 2027-01-31T12:00:00Z)`;
 }
 
 /** One auth.cdb record per user, sorted by user name (bytewise), values ready. */

@@ -52,7 +52,20 @@ export const hostSchema = strictGroup({
 export const fleetSchema = strictGroup({
   ssh: fleetSshSchema.prefault({}),
   /** Secret: the SSH private key, instead of ssh.privateKeyFile. */
-  sshPrivateKey: secretString("sshPrivateKey").optional(),
+  sshPrivateKey: secretString("sshPrivateKey")
+    .superRefine((value, ctx) => {
+      if (typeof value !== "string") return;
+      if (!/-----BEGIN (OPENSSH |RSA |EC |DSA )?PRIVATE KEY-----[\s\S]+-----END (OPENSSH |RSA |EC |DSA )?PRIVATE KEY-----/.test(value))
+        ctx.addIssue({
+          code: "custom",
+          message: /PUBLIC KEY|^ssh-|^ecdsa-/.test(value.trim())
+            ? "sshPrivateKey holds a public key: give the private key (pulumi config set --secret sshPrivateKey < ~/.ssh/qmail-fleet)"
+            : "sshPrivateKey must be an OpenSSH or PEM private key (pulumi config set --secret sshPrivateKey < ~/.ssh/qmail-fleet); the value given is not one",
+        });
+      else if (/ENCRYPTED|Proc-Type: 4,ENCRYPTED/.test(value) || /aes256-ctr|bcrypt/.test(Buffer.from(value.replace(/-----[^-]+-----|\s/g, ""), "base64").subarray(0, 64).toString("latin1")))
+        ctx.addIssue({ code: "custom", message: "sshPrivateKey is protected by a passphrase, which qmail-fleet cannot ask for: give an unencrypted key, or load it into ssh-agent and leave sshPrivateKey out" });
+    })
+    .optional(),
   /** Secret: the salts of authUsers' plain passwords are derived from it (at least 16 bytes). */
   saltSecret: secretString("saltSecret").optional(),
   /** Secret: the SSL private key (PEM), written with sslCertificate into the services' certificateFile. */

@@ -17,6 +17,8 @@ import { closestName, listWords, nearestName } from "./strict";
 export interface HazardContext {
   /** The rules of the tcprules set the service's accessRules names, when the config gives them as rules. */
   accessRules?: ReadonlyArray<{ address: string; action: string; env?: Record<string, string> }>;
+  /** The set is a tcprules file, which only planning reads (lib/plan.ts checks it for open-relay). */
+  accessRulesFile?: boolean;
 }
 
 export interface Hazard {
@@ -145,7 +147,7 @@ export function serviceHazards(s: ServiceConfig & { acknowledge: string[] }, con
       });
   }
   for (const id of s.acknowledge)
-    if (!present.has(id) && HAZARD_IDS.includes(id))
+    if (!present.has(id) && HAZARD_IDS.includes(id) && !(id === "open-relay" && context.accessRulesFile))
       warnings.push({ path: ["acknowledge"], acknowledged: false, message: `acknowledges ${id}, which this service does not have: remove it from acknowledge` });
   return { errors, warnings };
 }

@@ -140,6 +140,8 @@ export function hostPathFindings(host: HostPaths, services: readonly ServiceConf
       const before = findings.length;
       if (a.path === b.path) {
         if (a.role === b.role && a.shareable) continue;
+        // Two services of one name: already refused as a duplicate name.
+        if (a.role === b.role && services[a.service!].name === services[b.service!].name) continue;
         findings.push({
           ...blame,
           message: `${b.path} is the ${b.role} (${b.by}) and also the ${a.role} (${a.by}): ${consequence(a.role, b.role)}; give each its own path`,

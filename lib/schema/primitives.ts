@@ -61,12 +61,13 @@ export function textProblem(s: string, what: string, maxBytes: number, allowTab 
 /** The most any single value the config puts into an environment may be (Linux allows 128 KiB per string; nothing here needs more). */
 export const MAX_TEXT_BYTES = 1024;
 
-const typed = (what: string, example: string) => z.string({ error: `${what} must be text, for example ${example}` });
+/** A string; the type error says so, with `example` when given (otherwise the option's own sample is added to it). */
+const typed = (what: string, example?: string) => z.string({ error: example ? `${what} must be text, for example ${example}` : `${what} must be text` });
 
 /** Any text that will appear in a script: one line, nothing invisible, at most `maxBytes`. */
 export function scriptText(what = "this value", options: { maxBytes?: number; example?: string } = {}) {
   const maxBytes = options.maxBytes ?? MAX_TEXT_BYTES;
-  return typed(what, options.example ?? `${lastName(what)}: some text`).superRefine((s, ctx) => {
+  return typed(what, options.example).superRefine((s, ctx) => {
     const problem = textProblem(s, what, maxBytes);
     if (problem) ctx.addIssue({ code: "custom", message: problem });
   });
@@ -113,7 +114,7 @@ export const NAME_MAX_BYTES = 255;
 export function pathProblem(s: string, what: string): string | undefined {
   const text = textProblem(s, what, PATH_MAX_BYTES);
   if (text) return text;
-  if (s === "") return `${what} must not be empty: give an absolute path such as /var/qmail/control/file`;
+  if (s === "") return `${what} must not be empty: give an absolute path`;
   if (!s.startsWith("/")) return `${what} must be an absolute path (start with /), not '${s}'`;
   if (/\s/.test(s)) return `${what} contains a space: qmail's programs take it as two words; choose a path without spaces`;
   const other = [...s].find((c) => c < "!" || c > "~");
@@ -130,7 +131,7 @@ const normalizedPath = (s: string) => "/" + s.split("/").filter((p) => p !== "" 
 
 /** An absolute path on the host, e.g. /var/qmail/control/validrcptto.cdb. */
 export function absolutePath(what = "this path") {
-  return typed(what, `${lastName(what)}: /var/qmail/control/file`).superRefine((s, ctx) => {
+  return typed(what).superRefine((s, ctx) => {
     const problem = pathProblem(s, what) ?? (s === "/" ? `${what} must name a file or directory, not / itself` : undefined);
     if (problem) ctx.addIssue({ code: "custom", message: problem });
   });
@@ -142,8 +143,7 @@ export function absolutePath(what = "this path") {
  * Always one program: no arguments, nothing that reads as an option.
  */
 export function programPath(what = "this program", options: { absolute?: boolean; example?: string } = {}) {
-  const example = options.example ?? (options.absolute ? `${lastName(what)}: /usr/local/bin/program` : `${lastName(what)}: /usr/local/bin/program`);
-  return typed(what, example).superRefine((s, ctx) => {
+  return typed(what, options.example).superRefine((s, ctx) => {
     const fail = (message: string) => ctx.addIssue({ code: "custom", message });
     const text = textProblem(s, what, PATH_MAX_BYTES);
     if (text) return fail(text);
@@ -157,7 +157,9 @@ export function programPath(what = "this program", options: { absolute?: boolean
       return;
     }
     if (options.absolute)
-      return fail(`${what} must be the full path of the program (for example /usr/local/bin/${s.split("/").pop()}): it is started without a PATH search`);
+      return fail(
+        `${what} must be the full path of the program (for example /usr/local/bin/${/^[A-Za-z0-9_+][A-Za-z0-9._+-]*$/.test(s) ? s : "program"}): it is started without a PATH search`,
+      );
     if (!/^[A-Za-z0-9_+][A-Za-z0-9._+-]*$/.test(s))
       fail(`${what} must be an absolute path or a plain program name found in PATH (no directories, no leading '-' or '.')`);
   });

@@ -6,7 +6,7 @@
 // Shapes only; what needs more than one field is checked in lib/config.ts.
 // Messages never quote a key, a password or a hash.
 import { z } from "zod";
-import { absolutePath, nonEmptyText } from "./primitives";
+import { absolutePath, nonEmptyText, scriptText, textProblem } from "./primitives";
 import { encryptedSecret, secretString } from "./secret";
 import { strictGroup } from "./strict";
 
@@ -68,13 +68,18 @@ const plainText = (what: string) => z.string({ error: `${what} must be a string`
 /** One login of auth.cdb. Content rules (hash shape, variables, expiry) are lib/cdb/auth's, applied in lib/config.ts. */
 export const authUserSchema = strictGroup({
   /** User name as the client sends it, usually the full address. */
-  user: plainText("user").min(1, { message: "user must not be empty" }),
+  user: plainText("user")
+    .min(1, { message: "user must not be empty" })
+    .superRefine((s, ctx) => {
+      const problem = textProblem(s, "user", 1024);
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    }),
   /** Secret: a plain password, hashed with SHA-512 crypt and a salt derived from saltSecret. */
   password: secretString("password").optional(),
   /** A ready crypt(3) hash ($6$..., $5$..., $y$..., $1$...). */
   hash: plainText("hash").optional(),
   /** Variables set after a successful AUTH (auth.cdb's NAME="value" pairs). */
-  env: z.record(z.string(), plainText("env value")).optional(),
+  env: z.record(z.string(), scriptText("env value")).optional(),
   /** Refuse the login from then on: unix seconds, YYYY-MM-DD (UTC) or an ISO time with zone. */
   expires: z
     .union([z.number(), z.string(), z.date()], { error: "expires must be unix seconds, YYYY-MM-DD or an ISO time with a zone" })
@@ -84,8 +89,19 @@ export const authUserSchema = strictGroup({
 export type AuthUserConfig = z.output<typeof authUserSchema>;
 
 /** A list of users, or the whole list as one Pulumi secret. */
-export const authUsersSchema = z.union([z.array(authUserSchema), encryptedSecret], {
-  error: "authUsers must be a list of { user, password | hash, env?, expires? }",
+// Not a z.union: a list with one bad entry must be reported for that entry, not as "the wrong type".
+const authUserList = z.array(authUserSchema);
+export const authUsersSchema = z.unknown().transform((value, ctx): z.output<typeof authUserList> | z.output<typeof encryptedSecret> => {
+  if (Array.isArray(value)) {
+    const list = authUserList.safeParse(value, { reportInput: true });
+    if (list.success) return list.data;
+    for (const issue of list.error.issues) ctx.addIssue(issue as never);
+    return z.NEVER;
+  }
+  const secret = encryptedSecret.safeParse(value);
+  if (secret.success) return secret.data;
+  ctx.addIssue({ code: "custom", message: "authUsers must be a list of { user, password | hash, env?, expires? }, or one Pulumi secret holding such a list" });
+  return z.NEVER;
 });
 
 export type AuthUsersConfig = z.output<typeof authUsersSchema>;
@@ -104,7 +120,7 @@ export const tcpRuleSchema = strictGroup({
   address: plainText("address"),
   action: z.enum(["allow", "deny"], { error: 'action must be "allow" or "deny"' }),
   /** Variables set for matching clients, e.g. { RELAYCLIENT: "" }. */
-  env: z.record(z.string(), plainText("env value")).optional(),
+  env: z.record(z.string(), scriptText("env value")).optional(),
 });
 
 export const tcpRuleSetSchema = strictGroup({
