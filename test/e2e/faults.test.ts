@@ -171,10 +171,21 @@ describe("faults and repairs on three mailhubs", () => {
     }
   };
 
+  /** Every process of the host: its cgroup's list, read at once (a cut must follow within a millisecond), else `mailhubs pids`. */
+  function hostPids(host: SandboxHost): number[] {
+    let listed: string;
+    try {
+      const cgroup = readFileSync(join(host.root, "cgroup"), "utf8").trim();
+      listed = readFileSync(join(cgroup, "cgroup.procs"), "utf8");
+    } catch {
+      listed = execFileSync(join(REPO, "sandbox", "mailhubs"), ["pids", "--dir", hubs.dir, "--host", host.name]).toString();
+    }
+    return listed.split("\n").filter(Boolean).map(Number);
+  }
+
   /** The host's sshd session processes (for root, one "sshd: root@notty" per connection): the provider's connection when the test holds none. */
   function sshSessions(host: SandboxHost): number[] {
-    const pids = execFileSync(join(REPO, "sandbox", "mailhubs"), ["pids", "--dir", hubs.dir, "--host", host.name]).toString().split("\n").filter(Boolean);
-    return pids.map(Number).filter((pid) => {
+    return hostPids(host).filter((pid) => {
       try {
         return readFileSync(`/proc/${pid}/cmdline`, "utf8").startsWith("sshd: root");
       } catch {
