@@ -7,6 +7,21 @@ export interface Command {
   run(args: string[]): Promise<number>;
 }
 
+/**
+ * zod loads the messages of every language it knows (some 50 modules) when it
+ * is first required; qmail-fleet writes its own messages and uses none of
+ * them. Registering an empty module in their place keeps them out of the
+ * CLI's start-up, a third of zod's load time. Called before any command runs.
+ */
+export function skipZodLocales(): void {
+  try {
+    const index = require.resolve("zod/v4/locales");
+    require.cache[index] ??= { id: index, filename: index, loaded: true, exports: {}, children: [], paths: [] } as unknown as NodeJS.Module;
+  } catch {
+    // Another zod layout: load it as it is.
+  }
+}
+
 // Sub-commands are loaded on demand so that e.g. `cdb` does not pay for the Pulumi SDK.
 const commands: Record<string, () => Command> = {
   validate: () => (require("./commands/validate") as typeof import("./commands/validate")).validateCommand,
@@ -29,6 +44,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(usage() + "\n");
     return name ? 0 : 1;
   }
+  skipZodLocales();
   const load = commands[name];
   if (!load) {
     process.stderr.write(`qmail-fleet: unknown command '${name}'\n${usage()}\n`);

@@ -33,7 +33,8 @@ function firstValues(cdb: Buffer): { records: number; values: Map<string, Buffer
   return { records, values };
 }
 
-const count = (n: number) => n.toLocaleString("en-US");
+/** 12,408: thousands separated by commas, without Intl (whose first use costs tens of milliseconds). */
+const count = (n: number) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
 
 export function summarizeCdb(kind: CdbKind, current: Buffer, previous?: Buffer, fileName = `${kind === "tcprules" ? "tcp.smtp" : kind}.cdb`): CdbSummary {
   // Names are shown as UTF-8 text, except tcprules keys, which are raw bytes.

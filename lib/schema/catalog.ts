@@ -53,9 +53,11 @@ export interface CatalogEntry {
   descriptor: OptionDescriptor;
 }
 
-/** Every option, flat, in script order. */
+let flat: readonly CatalogEntry[] | undefined;
+
+/** Every option, flat, in script order (made once: the renderer asks for it per program and service). */
 export function allOptions(): CatalogEntry[] {
-  return OPTION_SECTIONS.flatMap((section) =>
+  flat ??= OPTION_SECTIONS.flatMap((section) =>
     Object.entries(section.options).map(([key, descriptor]) => ({
       section,
       key,
@@ -63,6 +65,7 @@ export function allOptions(): CatalogEntry[] {
       descriptor,
     })),
   );
+  return [...flat];
 }
 
 /** The group object of a service, or undefined when a toggled group is off. */

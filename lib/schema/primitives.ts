@@ -242,8 +242,11 @@ export function isIPv4(s: string): boolean {
   return IPV4.test(s);
 }
 
+let ipv6Schema: z.ZodIPv6 | undefined;
+
 export function isIPv6(s: string): boolean {
-  return z.ipv6().safeParse(s).success;
+  ipv6Schema ??= z.ipv6();
+  return ipv6Schema.safeParse(s).success;
 }
 
 /** The address tcpserver binds: `0` for every address, an IPv4 or an IPv6 address. */

@@ -30,6 +30,8 @@ const YAML_STYLE_FLOAT = /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/
 
 /** Go's strconv.ParseInt(s, base, 64) / ParseUint: the value, or undefined where Go returns an error. */
 function goParseInt(s: string, base: 0 | 2 | 8, unsigned: boolean): bigint | undefined {
+  // The common case, a short decimal without a leading zero, needs no digit loop.
+  if (base === 0 && /^[+-]?[1-9][0-9]{0,14}$/.test(s) && !(unsigned && /^[+-]/.test(s))) return BigInt(s.startsWith("+") ? s.slice(1) : s);
   let text = s;
   let negative = false;
   if (!unsigned && (text.startsWith("+") || text.startsWith("-"))) {

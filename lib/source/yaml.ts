@@ -31,9 +31,11 @@ export interface YamlLimits {
   maxValues: number;
 }
 
-export const DEFAULT_YAML_LIMITS: YamlLimits = { maxDepth: 64, maxValues: 1_000_000 };
+export const DEFAULT_YAML_LIMITS: YamlLimits = { maxDepth: 64, maxValues: 500_000 };
 
 /** Why the text cannot be read; `line` is 1-based when known. */
+const thousands = (n: number) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+
 export class YamlReadError extends Error {
   constructor(
     message: string,
@@ -121,7 +123,7 @@ export function readYaml(text: string, limits: YamlLimits = DEFAULT_YAML_LIMITS)
   // Counted while parsing, so a huge document stops before it is all in memory.
   const listener = (event: string, state: { tag: string | null }) => {
     if (event === "open" && ++nodes > limits.maxValues)
-      throw new YamlReadError(`the YAML holds more than ${limits.maxValues.toLocaleString("en-US")} values`);
+      throw new YamlReadError(`the YAML holds more than ${thousands(limits.maxValues)} values`);
     // yaml.v3 resolves a plain scalar under the non-specific tag `!` as if untagged, js-yaml keeps it text.
     if (event === "close" && state.tag === "!") throw new YamlReadError("the non-specific YAML tag ! is not supported: remove it");
   };
@@ -158,7 +160,7 @@ function convert(root: unknown, limits: YamlLimits, yaml = true): YamlValue {
   const count = (inAlias: boolean) => {
     values++;
     if (inAlias) aliasValues++;
-    if (values > limits.maxValues) throw new YamlReadError(`the YAML holds more than ${limits.maxValues.toLocaleString("en-US")} values once its aliases are expanded`);
+    if (values > limits.maxValues) throw new YamlReadError(`the YAML holds more than ${thousands(limits.maxValues)} values once its aliases are expanded`);
     // yaml.v3's own rule ("document contains excessive aliasing"), so that what the engine refuses is refused here too.
     if (aliasValues > 100 && values > 1000 && aliasValues / values > allowedAliasRatio(values))
       throw new YamlReadError("the YAML contains excessive aliasing (anchors expanded many times over): write the values out");
@@ -223,6 +225,8 @@ function scalarValue(resolved: Resolved): YamlValue {
 
 /** A JSON document decoded as Go's encoding/json does for the engine: plain values, keys kept. */
 export function readJson(text: string, limits: YamlLimits = DEFAULT_YAML_LIMITS): YamlValue {
+  // Counted on the text first: JSON.parse would build the whole nest before anything could refuse it.
+  if (jsonDepth(text, limits.maxDepth) > limits.maxDepth) throw new YamlReadError(`the JSON is nested too deeply (more than ${limits.maxDepth} levels)`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -231,6 +235,21 @@ export function readJson(text: string, limits: YamlLimits = DEFAULT_YAML_LIMITS)
     throw new YamlReadError((error as Error).message);
   }
   return convert(parsed, limits, false);
+}
+
+/** The deepest nesting of [ and { in JSON text (strings skipped), counting stops past `stop`. */
+function jsonDepth(text: string, stop: number): number {
+  let depth = 0;
+  let deepest = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c) i++;
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > deepest && (deepest = depth) > stop) return deepest;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return deepest;
 }
 
 /**
@@ -257,6 +276,8 @@ function mergeQuotedKey(map: YamlMap): void {
  * are skipped.
  */
 export function flowScalarQuirk(text: string): YamlReadError | undefined {
+  // Most configs hold no flow collection with a '?' or ':' followed by ',', ']' or '}': nothing to scan.
+  if (!/[?]|:[,\]}]/.test(text) || !/[[{]/.test(text)) return undefined;
   let depth = 0;
   let line = 1;
   let blockIndent = -1; // inside a block scalar: lines more indented than this belong to it
@@ -301,13 +322,13 @@ export function flowScalarQuirk(text: string): YamlReadError | undefined {
     }
     if (c === "[" || c === "{") depth++;
     else if ((c === "]" || c === "}") && depth > 0) depth--;
-    else if (depth > 0 && !/[\s,:?\-!&*]/.test(c)) {
+    else if (depth > 0 && !" \t\r,:?-!&*".includes(c)) {
       // A plain scalar inside a flow collection: up to , [ ] { } or ": ", "#" after a space, or the line end.
       let j = i;
-      while (j < text.length && !/[,[\]{}\n]/.test(text[j]) && !(text[j] === ":" && /[\s,[\]{}]/.test(text[j + 1] ?? " ")) && !(text[j] === "#" && /\s/.test(text[j - 1])))
+      while (j < text.length && !",[]{}\n".includes(text[j]) && !(text[j] === ":" && " \t\r\n,[]{}".includes(text[j + 1] ?? " ")) && !(text[j] === "#" && " \t".includes(text[j - 1])))
         j++;
       const token = text.slice(i, j).trimEnd();
-      const trailingColon = text[j] === ":" && /[,\]}]/.test(text[j + 1] ?? "");
+      const trailingColon = text[j] === ":" && ",]}".includes(text[j + 1] ?? "x");
       if (token.includes("?") || trailingColon)
         return new YamlReadError(
           `the value ${JSON.stringify(token + (trailingColon ? ":" : ""))} inside [...] or {...} is read differently by Pulumi's YAML reader: put it in quotes`,
