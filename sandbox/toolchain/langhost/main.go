@@ -24,7 +24,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
@@ -68,6 +70,18 @@ func main() {
 		os.Exit(128 + int(sig.(syscall.Signal)))
 	}()
 
+	// If the engine dies without stopping us (kill -9), nothing else would:
+	// end the programs we started, and ourselves, once our parent is gone.
+	go func(parent int) {
+		for range time.Tick(500 * time.Millisecond) {
+			if os.Getppid() != parent {
+				host.stopPrograms()
+				host.programs.removeAll()
+				os.Exit(1)
+			}
+		}
+	}(os.Getppid())
+
 	handle, err := rpcutil.ServeWithOptions(rpcutil.ServeOptions{
 		Init: func(srv *grpc.Server) error {
 			pulumirpc.RegisterLanguageRuntimeServer(srv, host)
@@ -91,6 +105,15 @@ type languageHost struct {
 	node          string
 	engineAddress string
 	programs      liveProgramFiles
+	running       sync.Map // *os.Process of each program running now
+}
+
+// stopPrograms kills every program this host started that is still running.
+func (h *languageHost) stopPrograms() {
+	h.running.Range(func(key, _ any) bool {
+		_ = key.(*os.Process).Kill()
+		return true
+	})
 }
 
 func (h *languageHost) Handshake(ctx context.Context,
@@ -202,7 +225,13 @@ func (h *languageHost) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pul
 	cmd.Env = env
 	cmd.Stdout = os.Stdout
 	cmd.Stderr = os.Stderr
-	if err := cmd.Run(); err != nil {
+	err = cmd.Start()
+	if err == nil {
+		h.running.Store(cmd.Process, true)
+		err = cmd.Wait()
+		h.running.Delete(cmd.Process)
+	}
+	if err != nil {
 		var exitErr *exec.ExitError
 		if errors.As(err, &exitErr) {
 			if exitErr.ExitCode() == bailExitCode {
