@@ -26,6 +26,7 @@ import {
 import {
   authUserFindings,
   saltSecretFinding,
+  certificateValidityFinding,
   sslPairFinding,
   tcpRuleSetFindings,
   validRcptToAddressFindings,
@@ -108,8 +109,9 @@ export function parseFleetConfig(raw: Record<string, unknown>, options: ParseOpt
   duplicateNames(fleet.hosts, ["hosts"], "host", errors);
   sameHostTwice(fleet, errors);
 
-  const hosts = fleet.hosts.map((host, hostIndex) => resolveHost(fleet, host, hostIndex, errors, warnings));
-  sharedFileFindings(fleet, hosts, errors, warnings, options.now ?? new Date());
+  const now = options.now ?? new Date();
+  const hosts = fleet.hosts.map((host, hostIndex) => resolveHost(fleet, host, hostIndex, errors, warnings, now));
+  sharedFileFindings(fleet, hosts, errors, warnings, now);
   if (errors.size > 0) return { ok: false, errors: errors.list() };
 
   const { ssh, sshPrivateKey, saltSecret, authUsers, validRcptTo, tcpRules, sslKey, sslCertificate, rollout } = fleet;
@@ -131,13 +133,13 @@ interface ServiceOrigin {
   host?: { hostIndex: number; index: number; entry: Record<string, unknown> };
 }
 
-function resolveHost(fleet: RawFleet, host: RawHost, hostIndex: number, errors: IssueList, warnings: IssueList): HostConfig {
+function resolveHost(fleet: RawFleet, host: RawHost, hostIndex: number, errors: IssueList, warnings: IssueList, now: Date): HostConfig {
   const hostPath: PathKey[] = ["hosts", hostIndex];
   duplicateNames(host.services, [...hostPath, "services"], "service", errors);
   if (!host.ssh.hostKey && !host.ssh.knownHostsFile)
     errors.add(formatPath([...hostPath, "ssh", "hostKey"]), `host '${host.name}' has no pinned host key: set ssh.hostKey to its public key line ("ssh-ed25519 AAAA...") or ssh.knownHostsFile`);
 
-  const ssl = resolveSsl(fleet, host, hostIndex, errors);
+  const ssl = resolveSsl(fleet, host, hostIndex, errors, warnings, now);
   const services: ServiceConfig[] = [];
   const origins: ServiceOrigin[] = [];
   for (const { merged, origin } of mergeServiceEntries(fleet.services, host.services, hostIndex)) {
@@ -205,7 +207,7 @@ function resolveHost(fleet: RawFleet, host: RawHost, hostIndex: number, errors: 
 }
 
 /** The host's key and chain (each the host's own or the fleet's); both or neither. */
-function resolveSsl(fleet: RawFleet, host: RawHost, hostIndex: number, errors: IssueList): HostConfig["ssl"] {
+function resolveSsl(fleet: RawFleet, host: RawHost, hostIndex: number, errors: IssueList, warnings: IssueList, now: Date): HostConfig["ssl"] {
   const key = host.sslKey ?? fleet.sslKey;
   const certificate = host.sslCertificate ?? fleet.sslCertificate;
   const keyPath = host.sslKey !== undefined ? formatPath(["hosts", hostIndex, "sslKey"]) : "sslKey";
@@ -222,6 +224,8 @@ function resolveSsl(fleet: RawFleet, host: RawHost, hostIndex: number, errors: I
   if (typeof key === "string" && typeof certificate === "string") {
     const finding = sslPairFinding(key, certificate);
     if (finding) errors.add(finding.field === "sslKey" ? keyPath : certificatePath, finding.message);
+    const validity = certificateValidityFinding(certificate, now);
+    if (!finding && validity) warnings.add(certificatePath, validity);
   }
   return { key, certificate };
 }

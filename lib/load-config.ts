@@ -1,7 +1,7 @@
 // From a config file to a checked FleetConfig and FleetPlan, without printing:
 // what `qmail-fleet validate` and `render` run, and what the config corpus
 // tests check. Everything that can be wrong comes back as `path: message`.
-import { readFileSync } from "node:fs";
+import { accessSync, constants, readFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { parseFleetConfig, type ConfigIssue, type FleetConfig, type ParseOptions } from "./config";
 import type { FleetPlan } from "./host-plan";
@@ -18,6 +18,15 @@ export interface LoadOptions extends ParseOptions {
   readFile?: (path: string) => Buffer;
 }
 
+function readable(path: string): boolean {
+  try {
+    accessSync(path, constants.R_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function loadConfigFile(file: string, options: LoadOptions = {}): LoadResult {
   let source;
   try {
@@ -32,6 +41,10 @@ export function loadConfigFile(file: string, options: LoadOptions = {}): LoadRes
   if (!parsed.ok || errors.length > 0) return { ok: false, errors, warnings };
   const baseDir = dirname(file);
   const readFile = options.readFile ?? ((path: string) => readFileSync(resolveLocalPath(path, baseDir)));
+  // pulumi up reads the SSH key; validate can only say that it would not find it here.
+  const keyFile = parsed.config.ssh.privateKeyFile;
+  if (keyFile !== undefined && options.readFile === undefined && !readable(resolveLocalPath(keyFile, baseDir)))
+    warnings.push({ path: "ssh.privateKeyFile", message: `${keyFile} cannot be read here: pulumi up, run from this directory, would stop; give the path of the private key file, or set sshPrivateKey` });
   try {
     const plan = planFleet(parsed.config, { readFile });
     return { ok: true, config: parsed.config, plan, warnings: [...warnings, ...plan.warnings.map((message) => ({ path: "", message }))] };

@@ -62,6 +62,17 @@ export function saltSecretFinding(saltSecret: SecretString | undefined, firstPas
 /** Problems of a structured rule set, found by rendering it as tcprules source. */
 export function tcpRuleSetFindings(set: TcpRuleSet): Finding[] {
   if (!set.rules) return [];
+  // tcprules matches prefixes at dots, not CIDR blocks: "10.0.0.0/8" would be a key no client ever has.
+  const cidr = set.rules.flatMap((rule, index): Finding[] => {
+    const match = /^(\d{1,3}(?:\.\d{1,3}){0,3})\/(\d{1,2})$/.exec(rule.address);
+    if (!match) return /\//.test(rule.address) ? [{ path: ["rules", index, "address"], message: `address '${rule.address}' is no tcprules address: write an address (1.2.3.4), a prefix ending in a dot (1.2.3.), a range (1.2.3.40-50) or =host.name` }] : [];
+    const bits = Number(match[2]);
+    const octets = match[1].split(".");
+    const prefix = bits % 8 === 0 && bits <= 32 ? octets.slice(0, bits / 8).map((o) => `${o}.`).join("") : undefined;
+    const hint = prefix === undefined ? "a list of prefixes or ranges" : prefix === "" ? 'the default rule, address ""' : `the prefix ${prefix}`;
+    return [{ path: ["rules", index, "address"], message: `address '${rule.address}' is CIDR notation, which tcprules does not know: no client would match it; write ${hint} instead` }];
+  });
+  if (cidr.length > 0) return cidr;
   try {
     renderTcpRules(set.rules);
     return [];
@@ -81,6 +92,24 @@ export function validRcptToAddressFindings(addresses: readonly string[]): Findin
     if (!(error instanceof ValidRcptToSourceError)) throw error;
     return error.problems.map((p) => ({ path: ["addresses", p.line - 1], message: p.reason }));
   }
+}
+
+/** A warning when the server certificate (the chain's first) is not valid at `now`: clients refuse TLS with it. */
+export function certificateValidityFinding(certificate: string, now: Date): string | undefined {
+  const [first] = pemCertificates(certificate);
+  if (!first) return undefined;
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(first);
+  } catch {
+    return undefined; // sslPairFinding reports it
+  }
+  const day = (text: string) => new Date(text).toISOString().slice(0, 10);
+  if (new Date(cert.validTo).getTime() <= now.getTime())
+    return `the server certificate expired on ${day(cert.validTo)}: clients refuse TLS with it, and a service that forces TLS gets no mail; renew it`;
+  if (new Date(cert.validFrom).getTime() > now.getTime())
+    return `the server certificate is valid only from ${day(cert.validFrom)}: until then clients refuse TLS with it`;
+  return undefined;
 }
 
 /**

@@ -7,6 +7,7 @@ import { buildAuthCdb } from "../../../lib/cdb/auth";
 import { buildTcpRules } from "../../../lib/cdb/tcprules";
 import { buildValidRcptTo } from "../../../lib/cdb/validrcptto";
 import type { ManagedFile } from "../../../lib/host-plan";
+import { parseFleetConfig } from "../../../lib/config";
 import { planFleet, PlanError } from "../../../lib/plan";
 import { fleetWith, mustFail, mustParse } from "../schema/fixtures";
 import { extractPem, pemBlock } from "../../pem";
@@ -133,6 +134,21 @@ describe("SSL key and certificate", () => {
     const fleet = plan({ ...fleetWith([smtps]), sslKey: { secure: "v1:abc" }, sslCertificate: pair.certificate });
     expect(fleet.hosts[0].files.filter((f) => f.kind === "secret")).toEqual([]);
     expect(fleet.warnings).toContain("host mx1: /var/qmail/control/servercert.pem not rendered: the key (sslKey) is encrypted in the stack file (pulumi up decrypts it)");
+  });
+});
+
+describe("certificate validity", () => {
+  it("warns of a server certificate that has expired or is not valid yet", () => {
+    const raw = { ...fleetWith([{ name: "smtpd", ip: "192.0.2.10" }]), sslKey: pair.key, sslCertificate: pair.certificate };
+    const parse = (now: string) => parseFleetConfig(raw, { now: new Date(now) });
+    const later = parse("2099-01-01T00:00:00Z");
+    expect(later.ok && later.warnings.map((w) => `${w.path}: ${w.message}`)).toEqual([
+      expect.stringMatching(/^sslCertificate: the server certificate expired on \d{4}-\d{2}-\d{2}: clients refuse TLS with it, and a service that forces TLS gets no mail; renew it$/),
+    ]);
+    const earlier = parse("2000-01-01T00:00:00Z");
+    expect(earlier.ok && earlier.warnings[0].message).toMatch(/^the server certificate is valid only from /);
+    const today = parseFleetConfig(raw);
+    expect(today.ok && today.warnings).toEqual([]);
   });
 });
 
