@@ -45,5 +45,8 @@ e2e: build engine
 test: build engine typecheck
 	npx vitest run
 
-bench: deps
+# Each benchmark prints its figures beside their goals; the state one takes 15-20 minutes.
+bench: build engine
 	npm run bench:cdb
+	npm run bench:restart
+	npm run bench:state
