@@ -3,11 +3,10 @@
 // same code the CLI uses on a stack file (lib/source), so `qmail-fleet
 // validate` and `pulumi up` read one config. Bad input stops the program
 // here, before any resource exists, with every problem named by its field path.
-import { readFileSync } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import { formatIssues, parseFleetConfig } from "../lib/config";
 import { decodeConfig, type SourceIssue } from "../lib/source/engine-config";
-import { resolveLocalPath } from "../lib/source/local-paths";
+import { readLocalFile, resolveLocalPath } from "../lib/source/local-paths";
 import type { FleetArgs } from "./fleet";
 
 /** The stack's config decoded: keys without the project prefix, and any keys that belong to no part of it. */
@@ -45,7 +44,7 @@ function privateKey(sshPrivateKey: unknown, file: string | undefined): pulumi.Ou
   if (typeof sshPrivateKey === "string") return pulumi.secret(sshPrivateKey);
   if (!file) return undefined;
   try {
-    return pulumi.secret(readFileSync(resolveLocalPath(file, baseDir()), "utf8"));
+    return pulumi.secret(readLocalFile(resolveLocalPath(file, baseDir()), 1024 * 1024).toString("utf8"));
   } catch (error) {
     throw new pulumi.RunError(`ssh.privateKeyFile: cannot read ${file}: ${(error as Error).message}; give the path of the private key file, or set sshPrivateKey`);
   }

@@ -1,13 +1,13 @@
 // From a config file to a checked FleetConfig and FleetPlan, without printing:
 // what `qmail-fleet validate` and `render` run, and what the config corpus
 // tests check. Everything that can be wrong comes back as `path: message`.
-import { accessSync, constants, readFileSync } from "node:fs";
+import { accessSync, constants } from "node:fs";
 import { dirname } from "node:path";
 import { parseFleetConfig, type ConfigIssue, type FleetConfig, type ParseOptions } from "./config";
 import type { FleetPlan } from "./host-plan";
 import { planFleet, PlanError } from "./plan";
 import { ConfigFileError, readConfigSource } from "./source/config-file";
-import { resolveLocalPath } from "./source/local-paths";
+import { readLocalFile, resolveLocalPath } from "./source/local-paths";
 
 export type LoadResult =
   | { ok: true; config: FleetConfig; plan: FleetPlan; warnings: ConfigIssue[] }
@@ -35,12 +35,14 @@ export function loadConfigFile(file: string, options: LoadOptions = {}): LoadRes
     if (error instanceof ConfigFileError) return { ok: false, errors: [{ path: "", message: error.message }], warnings: [] };
     throw error;
   }
+  // A file that is not a mapping at all: that is all there is to say.
+  if (source.errors.some((issue) => issue.path === "")) return { ok: false, errors: source.errors, warnings: source.warnings };
   const parsed = parseFleetConfig(source.raw, options);
   const warnings = [...source.warnings, ...(parsed.ok ? parsed.warnings : [])];
   const errors = [...source.errors, ...(parsed.ok ? [] : parsed.errors)];
   if (!parsed.ok || errors.length > 0) return { ok: false, errors, warnings };
   const baseDir = dirname(file);
-  const readFile = options.readFile ?? ((path: string) => readFileSync(resolveLocalPath(path, baseDir)));
+  const readFile = options.readFile ?? ((path: string) => readLocalFile(resolveLocalPath(path, baseDir)));
   // pulumi up reads the SSH key; validate can only say that it would not find it here.
   const keyFile = parsed.config.ssh.privateKeyFile;
   if (keyFile !== undefined && options.readFile === undefined && !readable(resolveLocalPath(keyFile, baseDir)))

@@ -13,6 +13,7 @@
 // file) is not planned either; a warning says so. Pure: the only input beyond
 // the config is the injected reader for validRcptTo.files and tcpRules files.
 import { basename } from "node:path";
+import { describeReadError } from "./source/local-paths";
 import { createPrivateKey, X509Certificate } from "node:crypto";
 import { isEncryptedList, type FleetConfig, type HostConfig, type ServiceConfig } from "./config";
 import type { FileKind, ManagedFile, RestartTarget } from "./host-plan";
@@ -229,7 +230,7 @@ export function buildValidRcptToSources(addresses: readonly string[], files: rea
     try {
       return toBuffer(readFile(file));
     } catch (error) {
-      throw new SharedFileError(`validRcptTo.files[${index}]: cannot read ${file}: ${(error as Error).message}`);
+      throw new SharedFileError(`validRcptTo.files[${index}]: cannot read ${file}: ${describeReadError(error)}`);
     }
   });
   const parts = [Buffer.from(addresses.map((a) => `${a}\n`).join(""), "utf8"), ...texts.map(withFinalNewline)];
@@ -294,7 +295,7 @@ export function buildRuleSet(path: string, set: TcpRuleSet, readFile: SharedFile
   try {
     source = toBuffer(readFile(set.file!));
   } catch (error) {
-    throw new SharedFileError(`tcpRules.${path}.file: cannot read ${set.file}: ${(error as Error).message}`);
+    throw new SharedFileError(`tcpRules.${path}.file: cannot read ${set.file}: ${describeReadError(error)}`);
   }
   try {
     return buildTcpRules(source);

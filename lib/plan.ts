@@ -9,6 +9,7 @@ import type { FleetPlan, HostPlan, ManagedDirectory, ManagedFile, ServicePlan, S
 import { isActive } from "./schema/service-rules";
 import { isLoopback } from "./schema/primitives";
 import { defaultRuleSetsRelayClient } from "./cdb/tcprules";
+import { describeReadError } from "./source/local-paths";
 import { renderLogScript } from "./render/log-script";
 import { renderRunScript } from "./render/run-script";
 import { newSharedFilesContext, planSharedFiles, SharedFileError, type SharedFilesContext } from "./plan-files";
@@ -202,10 +203,3 @@ function patternsMatch(patterns: string, name: string): boolean {
   return matched;
 }
 
-function describeReadError(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === "ENOENT") return "no such file";
-  if (code === "EACCES") return "permission denied";
-  if (code === "EISDIR") return "it is a directory";
-  return (error as Error).message;
-}

@@ -81,7 +81,12 @@ export const fleetSchema = strictGroup({
   /** Services every host runs. */
   services: z.array(serviceEntrySchema).default([]),
   hosts: z
-    .array(hostSchema, { error: "hosts is required: a list of mailhubs ({ name, address, ssh: { hostKey }, services })" })
+    .array(hostSchema, {
+      error: (issue) =>
+        issue.input === undefined
+          ? "hosts is required: a list of mailhubs ({ name, address, ssh: { hostKey }, services })"
+          : "hosts must be a list of mailhubs ({ name, address, ssh: { hostKey }, services })",
+    })
     .min(1, { message: "hosts must list at least one mailhub" }),
   /** How `pulumi up` takes the hosts: parallel (default), sequential, or a policy object (lib/rollout.ts). */
   rollout: rolloutSchema.optional(),

@@ -55,8 +55,13 @@ export function stackFileEntries(document: YamlValue, stack: boolean, json = fal
   const warnings: SourceIssue[] = [];
   if (stack && document === null) return { entries: [], errors, warnings }; // an empty stack file: no config
   if (!(document instanceof Map)) {
-    const what = document === null ? "nothing" : Array.isArray(document) ? "a list" : `the ${typeof document} ${JSON.stringify(String(document)).slice(0, 40)}`;
-    errors.push({ path: "", message: `the file must hold a mapping of config keys (hosts, services, ssh, ...), not ${what}` });
+    errors.push({
+      path: "",
+      message:
+        document === null
+          ? "the file holds no config: it must hold a mapping of config keys (hosts, services, ssh, ...)"
+          : `the file must hold a mapping of config keys (hosts, services, ssh, ...), not ${Array.isArray(document) ? "a list" : `the ${typeof document === "string" ? "text" : typeof document} ${JSON.stringify(String(document)).slice(0, 40)}`}`,
+    });
     return { entries: [], errors, warnings };
   }
   let config: YamlValue = document;

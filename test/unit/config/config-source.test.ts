@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { decodeConfig, type SourceIssue } from "../../../lib/source/engine-config";
 import { ConfigFileError, engineEntriesOf, MAX_CONFIG_BYTES, readConfigSource } from "../../../lib/source/config-file";
-import { resolveLocalPath } from "../../../lib/source/local-paths";
+import { describeReadError, readLocalFile, resolveLocalPath } from "../../../lib/source/local-paths";
 
 const dir = mkdtempSync(join(tmpdir(), "qmail-fleet-source-"));
 const write = (name: string, text: string | Buffer) => {
@@ -125,3 +125,22 @@ describe("local paths", () => {
     expect(resolveLocalPath("/etc/ssh/ssh_known_hosts", "/srv/fleet")).toBe("/etc/ssh/ssh_known_hosts");
   });
 });
+
+describe("reading the local files a config names", () => {
+  it("reads regular files, and refuses devices, directories and files past the limit without reading them", () => {
+    expect(readLocalFile(write("list.txt", "a@example.com\n")).toString()).toBe("a@example.com\n");
+    const refusal = (path: string, max?: number) => {
+      try {
+        readLocalFile(path, max);
+        return "read";
+      } catch (error) {
+        return describeReadError(error);
+      }
+    };
+    expect(refusal("/dev/zero")).toBe("it is not a regular file (a device, a pipe or a socket)");
+    expect(refusal(dir)).toBe("it is a directory");
+    expect(refusal(join(dir, "missing.txt"))).toBe("no such file");
+    expect(refusal(write("big.txt", Buffer.alloc(2048)), 1024)).toBe("it is 2048 bytes, more than the 1024 a config may name");
+  });
+});
+
