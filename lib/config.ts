@@ -185,6 +185,12 @@ function resolveHost(fleet: RawFleet, host: RawHost, hostIndex: number, errors: 
     for (const finding of hazards.errors) errors.add(blamePath(origins[index], finding.path), finding.message);
     for (const finding of hazards.warnings) warnings.add(blamePath(origins[index], finding.path), finding.message);
   });
+  const sshUser = host.ssh.user ?? fleet.ssh.user;
+  if (sshUser !== "root" && !(host.ssh.sudo ?? fleet.ssh.sudo))
+    warnings.add(
+      formatPath(host.ssh.sudo !== undefined ? [...hostPath, "ssh", "sudo"] : host.ssh.user !== undefined ? [...hostPath, "ssh", "user"] : ["ssh", "sudo"]),
+      `host '${host.name}' is reached as ${sshUser} without sudo: the files qmail-fleet writes belong to root, so pulumi up would be refused; set ssh.sudo: true (and give ${sshUser} sudo), or log in as root`,
+    );
   if (services.length === 0 && errors.size === 0)
     warnings.add(formatPath([...hostPath, "services"]), `host '${host.name}' runs no services: add some to services or hosts[].services`);
 

@@ -3,6 +3,12 @@
 // every client get a 421); warnings are what the seed advises against.
 import type { ServiceConfig } from "./service";
 import { basename } from "node:path";
+import { programFlags, sectionExports } from "../render/option-values";
+import { OPTION_SECTIONS } from "./catalog";
+
+/** Bounds well under Linux's (128 KiB per string, ARG_MAX for all of them together). */
+export const MAX_ENVIRONMENT_BYTES = 32 * 1024;
+export const MAX_ARGUMENT_BYTES = 16 * 1024;
 import { isLoopback } from "./primitives";
 
 /** A finding about one service; `path` is relative to the service object. */
@@ -54,6 +60,14 @@ export function serviceErrors(s: ServiceConfig): ServiceFinding[] {
     fail(["recordio"], "recordio breaks STARTTLS sessions: set denyTls: true on this service, or remove recordio");
   if (isActive(s.rblsmtpd) && s.rblsmtpd!.blockLists.length === 0)
     fail(["rblsmtpd", "blockLists"], "rblsmtpd needs at least one zone in blockLists (without -r it checks a long-dead default list)");
+  // Everything the run script exports reaches every program of the chain through execve, which
+  // refuses an environment or argument list past the kernel's limit: keep well under it.
+  const environment = OPTION_SECTIONS.flatMap((section) => sectionExports(section, s)).reduce((sum, [name, value]) => sum + Buffer.byteLength(`${name}=${value}`) + 1, 0);
+  if (environment > MAX_ENVIRONMENT_BYTES)
+    fail(["auth", "set"], `the run script would export ${environment} bytes of variables, more than the ${MAX_ENVIRONMENT_BYTES} qmail-fleet allows so that execve never refuses the service's programs (E2BIG); set fewer or shorter variables`);
+  const argv = (["tcpserver", "rblsmtpd", "multilog"] as const).reduce((sum, program) => sum + programFlags(program, s).reduce((n, word) => n + word.length + 1, 0), 0);
+  if (argv > MAX_ARGUMENT_BYTES)
+    fail(["rblsmtpd", "blockLists"], `the programs' command lines would be ${argv} bytes long, more than the ${MAX_ARGUMENT_BYTES} qmail-fleet allows: list fewer zones`);
   if (isActive(s.simscan) && isActive(s.qmailScanner))
     fail(["qmailScanner"], "simscan and qmailScanner both set QMAILQUEUE: keep only one of them");
   if (s.qmailQueue && (isActive(s.simscan) || isActive(s.qmailScanner)))
@@ -88,6 +102,8 @@ export function serviceWarnings(s: ServiceConfig): ServiceFinding[] {
     warn(["simscan", "noP0fCheck"], "the p0f check is on: simscan will randomly refuse mail from Windows machines; keep noP0fCheck: true");
   if (s.relayReject)
     warn(["relayReject"], "RELAYREJ refuses valid addresses containing '%' or '!'; the seed advises against it");
+  if (s.smtpGreeting !== undefined && /^[2-5][0-9][0-9]( |-|$)/.test(s.smtpGreeting))
+    warn(["smtpGreeting"], `qmail-smtpd sends "220 " before the greeting: clients would read "220 ${s.smtpGreeting}"; leave the code out`);
   if (s.user === "vpopmail")
     warn(["user"], "running the SMTP service as vpopmail lets a bug in a scanner reach every mailbox; use qmaild");
   if (s.helpVersion)
