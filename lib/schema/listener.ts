@@ -26,7 +26,7 @@ export const listenerOptions = {
   }),
   certificateFile: option({
     schema: absolutePath("certificateFile").optional(),
-    doc: "File with the SSL certificate (and key): sslserver's CERTFILE when ssl, qmail-smtpd's TLS_SERVER_CERT for STARTTLS. Default: qmail-smtpd's control/servercert.pem.",
+    doc: "File with the SSL certificate (and key): sslserver's CERTFILE when ssl, qmail-smtpd's TLS_SERVER_CERT for STARTTLS. Default: <qmailDir>/control/servercert.pem for STARTTLS; an SSL-wrapped service or forceTls needs it set, unless the fleet gives sslKey and sslCertificate (then written there).",
     becomes: { script: "TLS_SERVER_CERT, or CERTFILE (and KEYFILE) for sslserver" },
     sample: "/etc/ssl/private/mx.pem",
   }),
