@@ -22,10 +22,19 @@ export function skipZodLocales(): void {
   }
 }
 
+/**
+ * For the commands that read a config: zod without its just-in-time compiled
+ * parsers, which pay off over many parses, not over the one a command makes
+ * (about 40 ms less start-up). Set before the schemas are built.
+ */
+function prepareConfigCommand(): void {
+  (require("zod") as typeof import("zod")).config({ jitless: true });
+}
+
 // Sub-commands are loaded on demand so that e.g. `cdb` does not pay for the Pulumi SDK.
 const commands: Record<string, () => Command> = {
-  validate: () => (require("./commands/validate") as typeof import("./commands/validate")).validateCommand,
-  render: () => (require("./commands/render") as typeof import("./commands/render")).renderCommand,
+  validate: () => (prepareConfigCommand(), (require("./commands/validate") as typeof import("./commands/validate")).validateCommand),
+  render: () => (prepareConfigCommand(), (require("./commands/render") as typeof import("./commands/render")).renderCommand),
   // import: added with the run-script importer
   cdb: () => require("./commands/cdb").cdbCommand,
   drift: () => (require("./commands/drift") as typeof import("./commands/drift")).driftCommand,

@@ -17,6 +17,8 @@ export interface Finding {
 
 // Stand-ins for the secret parts, so the builder checks everything else without seeing a password.
 const STAND_IN_PASSWORD = "stand-in";
+/** A well-formed hash standing in for a plain password: checking an entry needs no SHA-512 crypt rounds. */
+const STAND_IN_HASH = "$6$standin$" + "x".repeat(86);
 const STAND_IN_SALT_SECRET = "x".repeat(MIN_SALT_SECRET_BYTES);
 
 /** What lib/cdb/auth would refuse in this entry, plus the plain-password rules. Never quotes secrets. */
@@ -27,7 +29,8 @@ export function authUserFindings(entry: AuthUserConfig): Finding[] {
   const probe = {
     user: entry.user,
     ...(entry.hash !== undefined ? { hash: entry.hash } : {}),
-    ...(entry.password !== undefined ? { password: STAND_IN_PASSWORD } : {}),
+    // A password beside a hash stays a password, so that the builder refuses the pair.
+    ...(entry.password !== undefined ? (entry.hash !== undefined ? { password: STAND_IN_PASSWORD } : { hash: STAND_IN_HASH }) : {}),
     ...(entry.env !== undefined ? { env: entry.env } : {}),
     ...(entry.expires !== undefined ? { expires: entry.expires } : {}),
   };
