@@ -62,7 +62,7 @@ export interface SmtpServiceTableOptions {
   ssl?: OptionInput<(typeof listenerOptions)["ssl"]>;
   /**
    * File with the SSL certificate (and key): sslserver's CERTFILE when ssl, qmail-smtpd's TLS_SERVER_CERT for STARTTLS.
-   * @default qmail-smtpd's control/servercert.pem
+   * @default <qmailDir>/control/servercert.pem for STARTTLS; an SSL-wrapped service or forceTls needs it set, unless the fleet gives sslKey and sslCertificate (then written there)
    */
   certificateFile?: OptionInput<(typeof listenerOptions)["certificateFile"]>;
   /**
