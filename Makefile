@@ -50,3 +50,4 @@ bench: build engine
 	npm run bench:cdb
 	npm run bench:restart
 	npm run bench:state
+	npm run bench:validate
