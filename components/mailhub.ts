@@ -4,13 +4,12 @@
 // TcpRulesCdb) attach to it; once the program's current synchronous turn is
 // over, every mailhub plans from all its parts and registers its
 // HostConfiguration. A part that comes later is refused.
-import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { formatIssues, type ConfigIssue, type HostConfig } from "../lib/config";
 import type { FileKind, HostPlan, ServicePlan } from "../lib/host-plan";
 import { certificatePathOf } from "../lib/plan-files";
-import { resolveLocalPath } from "../lib/source/local-paths";
+import { readLocalFile, resolveLocalPath } from "../lib/source/local-paths";
 import { planMailhub, type MailhubSpec } from "../lib/mailhub-spec";
 import { pruneBuildFiles } from "../provider/build-files";
 import type { HostConfigurationArgs, RolloutSettings } from "../provider/types";
@@ -349,7 +348,11 @@ export function settleMailhubs(): void {
   mailhubs.forEach((mailhub, i) => mailhub.register((results[i] as { planning: Planning }).planning));
 }
 
-/** Files a part names (validrcptto lists, tcprules sources, known_hosts), relative to the project directory. */
+/**
+ * Files a part names (validrcptto lists, tcprules sources, known_hosts),
+ * relative to the project directory, read bounded as the CLI reads them: a
+ * device or a pipe (/dev/zero) is refused instead of hanging the program.
+ */
 function readFile(path: string): Buffer {
-  return readFileSync(resolveLocalPath(path, process.cwd()));
+  return readLocalFile(resolveLocalPath(path, process.cwd()));
 }
