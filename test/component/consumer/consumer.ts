@@ -11,7 +11,7 @@ const connection = {
   host: pulumi.output("192.0.2.10"),
   port: 22,
   user: "root",
-  privateKey: pulumi.secret("-----BEGIN OPENSSH PRIVATE KEY-----\n..."),
+  privateKey: pulumi.secret("(the OpenSSH private key text)"),
   hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKREcv9w/RBTq8tGL0tCpFgM07bu1UoHQJLyD4sT+RgM",
 };
 export const forCommand: command.types.input.remote.ConnectionArgs = connection;
