@@ -2,11 +2,10 @@
 // secrets included in plain text (the qmail provider's SSH key, for one), and
 // `pulumi up --debug` or `-v=5` and above print those lines. Loading this
 // module replaces the body of any debug message that carries a secret.
+import { SECRET_SIGNATURE } from "../provider/properties";
+
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const sdkLog = require("@pulumi/pulumi/log") as { debug: (message: string, ...rest: unknown[]) => Promise<void> };
-
-/** The marker Pulumi puts on every secret value on the wire. */
-const SECRET_SIGNATURE = "1b47061264138c4ac30d75fd1eb44270";
 
 export function redactSecretBearing(message: string): string {
   if (!message.includes(SECRET_SIGNATURE)) return message;

@@ -329,20 +329,22 @@ export async function restorePrevious(session: HostSession, paths: string[]): Pr
 
 /** Drops the previous copies once the services are healthy on the new files. */
 export async function dropPrevious(session: HostSession, paths: string[]): Promise<void> {
-  if (paths.length === 0) return;
-  await session.run("removing the previous copies", 'for p in "$@"; do rm -f -- "$p"; done', paths.map(previousPath));
+  await removeFiles(session, "removing the previous copies", paths.map(previousPath));
+}
+
+async function removeFiles(session: HostSession, what: string, files: string[]): Promise<void> {
+  if (files.length === 0) return;
+  await session.run(what, 'for p in "$@"; do rm -f -- "$p"; done', files);
 }
 
 /** Removes staging files: this run's after a failure. */
 export async function removeStaged(session: HostSession, paths: string[]): Promise<void> {
-  if (paths.length === 0) return;
-  await session.run("removing staging files", 'for p in "$@"; do rm -f -- "$p"; done', paths.map(stagedPath));
+  await removeFiles(session, "removing staging files", paths.map(stagedPath));
 }
 
 /** Removes the staging files and previous copies an interrupted run left. */
 export async function removeLeftovers(session: HostSession, paths: string[]): Promise<void> {
-  if (paths.length === 0) return;
-  await session.run("removing what an interrupted run left", 'for p in "$@"; do rm -f -- "$p"; done', [...paths.map(stagedPath), ...paths.map(previousPath)]);
+  await removeFiles(session, "removing what an interrupted run left", [...paths.map(stagedPath), ...paths.map(previousPath)]);
 }
 
 /** Removes directories when empty (what else is in them is not ours), deepest first. */

@@ -16,6 +16,7 @@
 import { existsSync } from "node:fs";
 import { delimiter, join, resolve } from "node:path";
 import type { EngineEvent, StepEventMetadata } from "@pulumi/pulumi/automation";
+import { isSecret } from "../../provider/properties";
 import { CHANGED_ON_HOST, HOST_CONFIGURATION_TYPE as HOST_CONFIGURATION } from "../../provider/types";
 import type { Command } from "../main";
 
@@ -213,14 +214,10 @@ function differs(declared: unknown, found: unknown): boolean {
 /** A value for the report: text as itself, a secret as [secret], anything else as JSON. */
 function shown(value: unknown): string {
   if (typeof value === "string") return value;
-  if (isSecretValue(value)) return "[secret]";
+  if (isSecret(value)) return "[secret]";
   return JSON.stringify(value) ?? "";
 }
 
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
-function isSecretValue(value: unknown): boolean {
-  return typeof value === "object" && value !== null && Object.values(value).includes(SECRET_SIG);
-}
 
 const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
