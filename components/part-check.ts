@@ -15,6 +15,8 @@ export function checkPartArgs<O>(label: string, part: Omit<Partial<MailhubSpec>,
 
 /** True when the value holds no Output or Promise anywhere. */
 export function isKnown(value: unknown): boolean {
+  // Strings first: an address list holds hundreds of thousands of them.
+  if (value === null || typeof value !== "object") return true;
   if (pulumi.Output.isInstance(value) || value instanceof Promise) return false;
   if (Array.isArray(value)) return value.every(isKnown);
   if (value !== null && typeof value === "object" && !Buffer.isBuffer(value)) return Object.values(value).every(isKnown);

@@ -20,6 +20,7 @@ import type { FileKind, ManagedFile, RestartTarget } from "./host-plan";
 import { AuthSourceError, buildAuthCdb, type AuthUser } from "./cdb/auth";
 import { summarizeCdb, type CdbKind } from "./cdb/summary";
 import { buildTcpRules, TcpRulesSourceError } from "./cdb/tcprules";
+import { buildOnce, summarizeOnce } from "./cdb/build-once";
 import { buildValidRcptTo, ValidRcptToSourceError } from "./cdb/validrcptto";
 import { isOpaqueSecret } from "./schema/secret";
 import { DEFAULT_CERTIFICATE_FILE, pemCertificates, type AuthUserConfig, type TcpRuleSet } from "./schema/shared-files";
@@ -199,7 +200,8 @@ export function authSummary(fileName: string, content: Buffer): string {
 /** summarizeCdb's line without the "(new)" it adds when there is no previous build. */
 const cdbLine = (line: string) => line.replace(/ \(new\)$/, "");
 
-export const cdbSummary = (kind: CdbKind, fileName: string, content: Buffer) => cdbLine(summarizeCdb(kind, content, undefined, fileName).line);
+export const cdbSummary = (kind: CdbKind, fileName: string, content: Buffer) =>
+  summarizeOnce(content, `${kind}\0${fileName}`, () => cdbLine(summarizeCdb(kind, content, undefined, fileName).line));
 
 // --- validrcptto.cdb ---------------------------------------------------------
 
@@ -234,8 +236,9 @@ export function buildValidRcptToSources(addresses: readonly string[], files: rea
     }
   });
   const parts = [Buffer.from(addresses.map((a) => `${a}\n`).join(""), "utf8"), ...texts.map(withFinalNewline)];
+  const source = Buffer.concat(parts);
   try {
-    return buildValidRcptTo(Buffer.concat(parts));
+    return buildOnce("validrcptto", source, () => buildValidRcptTo(source));
   } catch (error) {
     if (!(error instanceof ValidRcptToSourceError)) throw error;
     // Name the source that is wrong on its own; else the problem is between sources.

@@ -4,6 +4,7 @@
 import { createPrivateKey, X509Certificate, type KeyObject } from "node:crypto";
 import { AuthSourceError, authRecords, MIN_SALT_SECRET_BYTES } from "../cdb/auth";
 import { renderTcpRules, TcpRulesSourceError } from "../cdb/tcprules";
+import { buildOnce } from "../cdb/build-once";
 import { buildValidRcptTo, ValidRcptToSourceError } from "../cdb/validrcptto";
 import type { PathKey } from "./issue-path";
 import { isOpaqueSecret, type SecretString } from "./secret";
@@ -89,12 +90,25 @@ export function tcpRuleSetFindings(set: TcpRuleSet): Finding[] {
 export function validRcptToAddressFindings(addresses: readonly string[]): Finding[] {
   if (addresses.length === 0) return [];
   try {
-    buildValidRcptTo(addresses);
+    // Checked by building it, once per process for the same list (the plan
+    // builds the same lines). An entry holding a line break is no line: the
+    // entry-wise build names it.
+    const source = `${addresses.join("\n")}\n`;
+    if (lineCount(source) === addresses.length) buildOnce("validrcptto", source, () => buildValidRcptTo(addresses));
+    else buildValidRcptTo(addresses);
     return [];
   } catch (error) {
     if (!(error instanceof ValidRcptToSourceError)) throw error;
     return error.problems.map((p) => ({ path: ["addresses", p.line - 1], message: p.reason }));
   }
+}
+
+/** Lines of text ending in "\n", or -1 when it holds a carriage return. */
+function lineCount(text: string): number {
+  if (text.includes("\r")) return -1;
+  let lines = 0;
+  for (let at = text.indexOf("\n"); at !== -1; at = text.indexOf("\n", at + 1)) lines++;
+  return lines;
 }
 
 /** A warning when the server certificate (the chain's first) is not valid at `now`: clients refuse TLS with it. */
