@@ -1,5 +1,6 @@
 // What one mailhub should look like: the pure output of planning, the input of
 // the Pulumi components and of `qmail-fleet render`. No I/O here.
+import type { CdbKind } from "./cdb/summary";
 
 /** Why a file exists on the host, which decides how previews and drift reports show it. */
 export type FileKind = "script" | "cdb" | "secret" | "text";
@@ -28,6 +29,18 @@ export interface ManagedFile {
   restarts: RestartTarget[];
   /** One line for previews and drift reports, e.g. `validrcptto.cdb: 12 addresses`; never a secret or a hash. */
   summary?: string;
+  /** Which cdb a `cdb` file is, so that a change can be summarized against the previous build. */
+  cdb?: CdbKind;
+}
+
+/**
+ * A secret file whose inputs the config still holds encrypted (the CLI reads a
+ * stack file without the passphrase): where it would go and what it restarts,
+ * but no bytes. `pulumi up` decrypts the inputs and plans it as a ManagedFile.
+ */
+export interface SealedFile extends Omit<ManagedFile, "content" | "summary"> {
+  /** What it is built from as the config holds it (ciphertexts among them): compared to tell a change, never shown. */
+  sealedInputs: string;
 }
 
 export interface ManagedDirectory {
@@ -66,6 +79,8 @@ export interface HostPlan {
   directories: ManagedDirectory[];
   files: ManagedFile[];
   services: ServicePlan[];
+  /** Secret files left out of `files` because their inputs are encrypted; only the CLI's plans have them. */
+  sealedFiles?: SealedFile[];
 }
 
 export interface FleetPlan {

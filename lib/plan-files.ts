@@ -16,7 +16,7 @@ import { basename } from "node:path";
 import { describeReadError } from "./source/local-paths";
 import { createPrivateKey, X509Certificate } from "node:crypto";
 import { isEncryptedList, type FleetConfig, type HostConfig, type ServiceConfig } from "./config";
-import type { FileKind, ManagedFile, RestartTarget } from "./host-plan";
+import type { FileKind, ManagedFile, RestartTarget, SealedFile } from "./host-plan";
 import { AuthSourceError, buildAuthCdb, type AuthUser } from "./cdb/auth";
 import { summarizeCdb, type CdbKind } from "./cdb/summary";
 import { buildTcpRules, TcpRulesSourceError } from "./cdb/tcprules";
@@ -43,13 +43,19 @@ export const newSharedFilesContext = (config: FleetConfig, readFile: SharedFiles
   cache: new Map(),
 });
 
-/** One file wanted by one service; several services may want the same path. */
-type Wanted = Omit<ManagedFile, "restarts"> & { restarts: RestartTarget[]; what: string; by: string };
+/** One file wanted by one service; several services may want the same path. A sealed one has no content yet. */
+type Wanted = Omit<ManagedFile, "restarts"> & { restarts: RestartTarget[]; what: string; by: string; sealedInputs?: string };
+
+export interface SharedFiles {
+  files: ManagedFile[];
+  /** Secret files whose inputs are encrypted in the config: not rendered, but known by path. */
+  sealed: SealedFile[];
+}
 
 const ORDER: Record<string, number> = { certificate: 0, "auth.cdb": 1, "validrcptto.cdb": 2, "tcprules cdb": 3 };
 
 /** The host's shared files: certificate files, auth.cdb, validrcptto.cdb, tcprules cdbs, each group sorted by path. */
-export function planSharedFiles(host: HostConfig, context: SharedFilesContext): ManagedFile[] {
+export function planSharedFiles(host: HostConfig, context: SharedFilesContext): SharedFiles {
   const wanted = [...certificateFiles(host, context), ...authFiles(host, context), ...validRcptToFiles(host, context), ...tcpRulesFiles(host, context)];
   wanted.sort((a, b) => ORDER[a.what] - ORDER[b.what] || compareBytes(a.path, b.path));
   const byPath = new Map<string, Wanted>();
@@ -68,8 +74,20 @@ export function planSharedFiles(host: HostConfig, context: SharedFilesContext): 
     for (const target of file.restarts)
       if (!first.restarts.some((t) => t.service === target.service && t.part === target.part)) first.restarts.push(target);
   }
-  return [...byPath.values()].map(({ what: _what, by: _by, ...file }) => file);
+  const files: ManagedFile[] = [];
+  const sealed: SealedFile[] = [];
+  for (const { what: _what, by: _by, sealedInputs, ...file } of byPath.values()) {
+    if (sealedInputs === undefined) files.push(file);
+    else {
+      const { content: _none, summary: _noSummary, ...where } = file;
+      sealed.push({ ...where, sealedInputs });
+    }
+  }
+  return { files, sealed };
 }
+
+/** A file whose inputs are encrypted, known by path only: no bytes, so nothing to install or summarize. */
+const NO_CONTENT = Buffer.alloc(0);
 
 const octal = (mode: number) => mode.toString(8).padStart(4, "0");
 const compareBytes = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
@@ -84,18 +102,20 @@ function certificateFiles(host: HostConfig, context: SharedFilesContext): Wanted
   const readers = host.services.filter((service) => certificatePathOf(service) !== undefined);
   if (readers.length === 0) return [];
   const { key, certificate } = host.ssl;
-  if (isOpaqueSecret(key) || isOpaqueSecret(certificate)) {
+  const encrypted = isOpaqueSecret(key) || isOpaqueSecret(certificate);
+  if (encrypted) {
     const paths = [...new Set(readers.map((s) => certificatePathOf(s)!))].sort(compareBytes);
     const which = isOpaqueSecret(key) ? "the key (sslKey)" : "sslCertificate";
     for (const path of paths) context.warn(`host ${host.name}: ${path} not rendered: ${which} is encrypted in the stack file (pulumi up decrypts it)`);
-    return [];
   }
-  const content = certificateFileContent(key, certificate);
+  const sealedInputs = encrypted ? JSON.stringify([key, certificate]) : undefined;
+  const content = sealedInputs === undefined ? certificateFileContent(key as string, certificate as string) : NO_CONTENT;
   return readers.map((service) => {
     const path = certificatePathOf(service)!;
     return {
       path,
       content,
+      ...(sealedInputs !== undefined ? { sealedInputs } : {}),
       owner: "root",
       group: service.group,
       mode: 0o640,
@@ -103,7 +123,7 @@ function certificateFiles(host: HostConfig, context: SharedFilesContext): Wanted
       secret: true,
       // sslserver loads key and certificate when it starts; qmail-smtpd reads its STARTTLS certificate per connection.
       restarts: service.ssl ? [{ service: service.name, part: "service" as const }] : [],
-      summary: certificateSummary(basename(path), key, certificate),
+      ...(sealedInputs === undefined ? { summary: certificateSummary(basename(path), key as string, certificate as string) } : {}),
       what: "certificate",
       by: service.name,
     };
@@ -144,34 +164,41 @@ function authFiles(host: HostConfig, context: SharedFilesContext): Wanted[] {
   const users = host.authUsers;
   if (readers.length === 0 || users === undefined) return [];
   const paths = () => [...new Set(readers.map((s) => s.auth.cdbFile!))].sort(compareBytes);
-  const skip = (why: string) => {
-    for (const path of paths()) context.warn(`host ${host.name}: ${path} (auth.cdb) not rendered: ${why} (pulumi up decrypts them)`);
-    return [];
-  };
-  if (isEncryptedList(users)) return skip("authUsers is encrypted in the stack file");
-  const hasPassword = users.some((u) => u.password !== undefined);
-  if (users.some((u) => isOpaqueSecret(u.password))) return skip("its passwords are encrypted in the stack file");
-  if (hasPassword && isOpaqueSecret(context.config.saltSecret)) return skip("saltSecret is encrypted in the stack file");
+  const hasPassword = !isEncryptedList(users) && users.some((u) => u.password !== undefined);
+  const why = isEncryptedList(users)
+    ? "authUsers is encrypted in the stack file"
+    : users.some((u) => isOpaqueSecret(u.password))
+      ? "its passwords are encrypted in the stack file"
+      : hasPassword && isOpaqueSecret(context.config.saltSecret)
+        ? "saltSecret is encrypted in the stack file"
+        : undefined;
+  if (why !== undefined) for (const path of paths()) context.warn(`host ${host.name}: ${path} (auth.cdb) not rendered: ${why} (pulumi up decrypts them)`);
+  const sealedInputs = why !== undefined ? JSON.stringify([users, hasPassword ? context.config.saltSecret : undefined]) : undefined;
 
-  const content = cached(context, `auth\0${JSON.stringify(users)}`, () => {
-    try {
-      return buildAuthCdb(users.map(toAuthUser), { saltSecret: context.config.saltSecret as string | undefined });
-    } catch (error) {
-      if (error instanceof AuthSourceError) throw new SharedFileError(`host ${host.name}: ${error.message}`);
-      throw error;
-    }
-  });
+  const content =
+    sealedInputs !== undefined
+      ? NO_CONTENT
+      : cached(context, `auth\0${JSON.stringify(users)}`, () => {
+          try {
+            return buildAuthCdb((users as AuthUserConfig[]).map(toAuthUser), { saltSecret: context.config.saltSecret as string | undefined });
+          } catch (error) {
+            if (error instanceof AuthSourceError) throw new SharedFileError(`host ${host.name}: ${error.message}`);
+            throw error;
+          }
+        });
   return readers.map((service) => ({
     path: service.auth.cdbFile!,
     content,
+    ...(sealedInputs !== undefined ? { sealedInputs } : {}),
     owner: "root",
     group: service.group,
     // Hashes: readable by the service's group, never by the world.
     mode: 0o640,
     kind: "cdb" as FileKind,
+    cdb: "auth" as const,
     secret: true,
     restarts: [],
-    summary: authSummary(basename(service.auth.cdbFile!), content),
+    ...(sealedInputs === undefined ? { summary: authSummary(basename(service.auth.cdbFile!), content) } : {}),
     what: "auth.cdb",
     by: service.name,
   }));
@@ -218,6 +245,7 @@ function validRcptToFiles(host: HostConfig, context: SharedFilesContext): Wanted
     // Addresses are not secret; the service user reads it per connection.
     mode: 0o644,
     kind: "cdb" as FileKind,
+    cdb: "validrcptto" as const,
     secret: false,
     restarts: [],
     summary: cdbSummary("validrcptto", basename(service.validRcptTo.cdbFile!), content),
@@ -274,6 +302,7 @@ function tcpRulesFiles(host: HostConfig, context: SharedFilesContext): Wanted[] 
       group: "root",
       mode: 0o644,
       kind: "cdb",
+      cdb: "tcprules",
       secret: false,
       // tcpserver opens the rules cdb for every connection.
       restarts: [],
