@@ -35,6 +35,7 @@ function prepareConfigCommand(): void {
 const commands: Record<string, () => Command> = {
   validate: () => (prepareConfigCommand(), (require("./commands/validate") as typeof import("./commands/validate")).validateCommand),
   render: () => (prepareConfigCommand(), (require("./commands/render") as typeof import("./commands/render")).renderCommand),
+  diff: () => (prepareConfigCommand(), (require("./commands/diff") as typeof import("./commands/diff")).diffCommand),
   // import: added with the run-script importer
   cdb: () => require("./commands/cdb").cdbCommand,
   drift: () => (require("./commands/drift") as typeof import("./commands/drift")).driftCommand,
