@@ -60,7 +60,8 @@ export const diffCommand: Command = {
       throw error;
     }
     const head = loadConfigFile(parsed.head);
-    report(baseLabel, base);
+    // The base's warnings were read when it was reviewed; only its errors stop the diff.
+    report(baseLabel, { ...base, warnings: [] });
     report(parsed.head, head);
     if (!base.ok || !head.ok) return 1;
 
@@ -101,8 +102,12 @@ function theStackFileHere(): string | undefined {
   return stacks.length === 1 ? stacks[0] : undefined;
 }
 
+/** Warnings about what only a run against the hosts needs: the diff connects to none. */
+const OFFLINE_IRRELEVANT = new Set(["ssh.privateKeyFile"]);
+
 /** A config's errors and warnings on stderr, under its name. */
-function report(label: string, loaded: LoadResult): void {
+function report(label: string, result: LoadResult): void {
+  const loaded = { ...result, warnings: result.warnings.filter((warning) => !OFFLINE_IRRELEVANT.has(warning.path)) };
   const lines = (prefix: string, issues: readonly ConfigIssue[]) => formatIssues(issues).split("\n").map((line) => `${prefix}${line}`);
   const out = [...lines("warning: ", loaded.warnings), ...(loaded.ok ? [] : lines("", loaded.errors))];
   if (loaded.warnings.length === 0 && loaded.ok) return;
