@@ -9,10 +9,12 @@ import { loadConfigFile, type LoadResult } from "../../lib/load-config";
 import { GitSourceError, loadConfigAtRef } from "../diff/config-at-ref";
 import { diffFleets } from "../diff/fleet-diff";
 import { diffMarkdown } from "../diff/markdown";
+import { PolicyConfigError, readPolicyPackConfig } from "../diff/policy-pack-config";
+import type { PolicyConfig } from "../../lib/policy/rules";
 import { offlinePolicyResults } from "../diff/offline-policy";
 import type { Command } from "../main";
 
-export const USAGE = "usage: qmail-fleet diff [--format markdown|json] (BASE-CONFIG HEAD-CONFIG | --base GIT-REF [HEAD-CONFIG])";
+export const USAGE = "usage: qmail-fleet diff [--format markdown|json] [--policy-config FILE] (BASE-CONFIG HEAD-CONFIG | --base GIT-REF [HEAD-CONFIG])";
 
 const HELP = `${USAGE}
 
@@ -26,6 +28,9 @@ that the head config breaks. Touches no host and reads no state.
                    with the files it names by relative path at that commit too;
                    HEAD-CONFIG defaults to the one Pulumi.<stack>.yaml here
   --format F       markdown (default; for a pull request comment) or json
+  --policy-config FILE
+                   the policy pack's config (as pulumi preview --policy-pack-config):
+                   each rule's level and settings; default: the rules' defaults
 
 A secret the config holds encrypted ({ secure: ... }) is compared by its
 ciphertext: a new ciphertext shows as a change of the file it goes into.
@@ -34,6 +39,7 @@ Exit 0: no host changes; 2: changes; 1: bad input (nothing printed on stdout).`;
 
 type Format = "markdown" | "json";
 interface DiffArgs {
+  policyConfig?: string;
   base?: string;
   ref?: string;
   head: string;
@@ -52,11 +58,13 @@ export const diffCommand: Command = {
 
     let base: LoadResult;
     let baseLabel: string;
+    let policy: PolicyConfig = {};
     try {
+      if (parsed.policyConfig !== undefined) policy = readPolicyPackConfig(parsed.policyConfig);
       base = parsed.ref !== undefined ? loadConfigAtRef(parsed.head, parsed.ref) : loadConfigFile(parsed.base!);
       baseLabel = parsed.ref !== undefined ? `${parsed.head} at ${parsed.ref}` : parsed.base!;
     } catch (error) {
-      if (error instanceof GitSourceError) return fail(error.message);
+      if (error instanceof GitSourceError || error instanceof PolicyConfigError) return fail(error.message);
       throw error;
     }
     const head = loadConfigFile(parsed.head);
@@ -65,7 +73,7 @@ export const diffCommand: Command = {
     report(parsed.head, head);
     if (!base.ok || !head.ok) return 1;
 
-    const diff = diffFleets({ label: baseLabel, plan: base.plan }, { label: parsed.head, plan: head.plan }, offlinePolicyResults(head.config, head.plan));
+    const diff = diffFleets({ label: baseLabel, plan: base.plan }, { label: parsed.head, plan: head.plan }, offlinePolicyResults(head.config, head.plan, policy));
     process.stdout.write(parsed.format === "json" ? `${JSON.stringify(diff, null, 2)}\n` : diffMarkdown(diff));
     return diff.changed ? 2 : 0;
   },
@@ -74,14 +82,16 @@ export const diffCommand: Command = {
 function parseArgs(args: string[]): DiffArgs | string {
   const positional: string[] = [];
   let ref: string | undefined;
+  let policyConfig: string | undefined;
   let format: Format = "markdown";
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
-    if (flag === "--base" || flag === "--format") {
+    if (flag === "--base" || flag === "--format" || flag === "--policy-config") {
       const value = inline ?? args[++i];
       if (value === undefined || value === "") return `${flag} needs a value`;
       if (flag === "--base") ref = value;
+      else if (flag === "--policy-config") policyConfig = value;
       else if (value === "markdown" || value === "json") format = value;
       else return `--format ${value}: give markdown or json`;
     } else if (arg.startsWith("-")) return `unknown option ${arg}`;
@@ -91,10 +101,10 @@ function parseArgs(args: string[]): DiffArgs | string {
     if (positional.length > 1) return "with --base, give at most one config file (the head)";
     const head = positional[0] ?? theStackFileHere();
     if (head === undefined) return "with --base and no config file, the current directory must hold exactly one Pulumi.<stack>.yaml: give the head config";
-    return { ref, head, format };
+    return { ref, head, format, ...(policyConfig !== undefined ? { policyConfig } : {}) };
   }
   if (positional.length !== 2) return "give two config files (base, then head), or --base GIT-REF";
-  return { base: positional[0], head: positional[1], format };
+  return { base: positional[0], head: positional[1], format, ...(policyConfig !== undefined ? { policyConfig } : {}) };
 }
 
 function theStackFileHere(): string | undefined {

@@ -196,6 +196,17 @@ describe("qmail-fleet diff: JSON", () => {
     expect(diff.policy.map((p) => `${p.rule} ${p.enforcement}`)).toEqual(["rollout-in-batches mandatory"]);
     await runDiff(files.base, files.head);
     expect(output.stdout).toContain("- **mandatory** `rollout-in-batches`: the fleet: its 11 hosts would change all at once");
+
+    // The policy pack's config file sets levels and settings as it does for pulumi preview.
+    const policyConfig = (config: unknown) => writeConfigs({ policy: config as Record<string, unknown> }).policy;
+    await runDiff("--format", "json", "--policy-config", policyConfig({ "rollout-in-batches": "advisory" }), files.base, files.head);
+    expect((JSON.parse(output.stdout) as FleetDiff).policy.map((p) => `${p.rule} ${p.enforcement}`)).toEqual(["rollout-in-batches advisory"]);
+    await runDiff("--format", "json", "--policy-config", policyConfig({ "rollout-in-batches": { enforcementLevel: "mandatory", maxBatchHosts: 11 } }), files.base, files.head);
+    expect((JSON.parse(output.stdout) as FleetDiff).policy).toEqual([]);
+    expect(await runDiff("--policy-config", policyConfig({ "open-relay": "mandatory" }), files.base, files.head)).toBe(1);
+    expect(output.stderr).toContain("open-relay: no such rule (rules: ssl-key-file-permissions,");
+    expect(await runDiff("--policy-config", policyConfig({ "validrcptto-on-mx": "warn" }), files.base, files.head)).toBe(1);
+    expect(output.stderr).toContain('validrcptto-on-mx: enforcementLevel "warn" is not one of mandatory, advisory, disabled');
   });
 });
 
