@@ -12,6 +12,7 @@ import { diffMarkdown } from "../diff/markdown";
 import { PolicyConfigError, readPolicyPackConfig } from "../diff/policy-pack-config";
 import type { PolicyConfig } from "../../lib/policy/rules";
 import { offlinePolicyResults } from "../diff/offline-policy";
+import { rolloutChange } from "../diff/rollout-change";
 import type { Command } from "../main";
 
 export const USAGE = "usage: qmail-fleet diff [--format markdown|json] [--policy-config FILE] (BASE-CONFIG HEAD-CONFIG | --base GIT-REF [HEAD-CONFIG])";
@@ -73,7 +74,7 @@ export const diffCommand: Command = {
     report(parsed.head, head);
     if (!base.ok || !head.ok) return 1;
 
-    const diff = diffFleets({ label: baseLabel, plan: base.plan }, { label: parsed.head, plan: head.plan }, offlinePolicyResults(head.config, head.plan, policy));
+    const diff = diffFleets({ label: baseLabel, plan: base.plan }, { label: parsed.head, plan: head.plan }, offlinePolicyResults(head.config, head.plan, policy), rolloutChange(base.config, head.config));
     process.stdout.write(parsed.format === "json" ? `${JSON.stringify(diff, null, 2)}\n` : diffMarkdown(diff));
     return diff.changed ? 2 : 0;
   },

@@ -14,6 +14,7 @@ import { sha256Hex } from "../../provider/build-files";
 import { planChanges } from "../../provider/change-plan";
 import type { Observation, ObservedService } from "../../provider/host-operations";
 import type { FileKind, HostConfigurationArgs, HostConnection } from "../../provider/types";
+import type { RolloutChange } from "./rollout-change";
 import { unifiedDiff } from "./unified-diff";
 
 /** The version of the JSON output's shape; a change that breaks a reader changes it. */
@@ -26,6 +27,8 @@ export interface FleetDiff {
   head: string;
   /** True when any host changes. */
   changed: boolean;
+  /** How pulumi up takes the hosts, when the head changes it (rollout policy or hosts). */
+  rollout?: RolloutChange;
   /** Every host of either config, head's order first, then the ones head removes. */
   hosts: HostDiff[];
   /** Planning's notes on each side, e.g. a secret file left out because its inputs are encrypted. */
@@ -84,7 +87,12 @@ export interface ServiceDiff {
   restartLog: boolean;
 }
 
-export function diffFleets(base: { label: string; plan: FleetPlan }, head: { label: string; plan: FleetPlan }, policy: PolicyResult[] = []): FleetDiff {
+export function diffFleets(
+  base: { label: string; plan: FleetPlan },
+  head: { label: string; plan: FleetPlan },
+  policy: PolicyResult[] = [],
+  rollout?: RolloutChange,
+): FleetDiff {
   const baseHosts = new Map(base.plan.hosts.map((host) => [host.name, host]));
   const headNames = new Set(head.plan.hosts.map((host) => host.name));
   const hosts = [
@@ -96,6 +104,7 @@ export function diffFleets(base: { label: string; plan: FleetPlan }, head: { lab
     base: base.label,
     head: head.label,
     changed: hosts.some((host) => host.change !== "unchanged"),
+    ...(rollout ? { rollout } : {}),
     hosts,
     notes: { base: base.plan.warnings, head: head.plan.warnings },
     policy,

@@ -19,6 +19,7 @@ export function diffMarkdown(diff: FleetDiff): string {
       .map(([change, n]) => `${n} ${n === 1 ? "host" : "hosts"} ${change}`);
     out.push(`${counts.join(", ")}${unchanged.length > 0 ? `; unchanged: ${unchanged.join(", ")}` : ""}.`, "");
   }
+  if (diff.rollout) out.push("Rollout (how pulumi up takes the hosts):", "", `- was: ${escape(diff.rollout.before)}`, `- now: ${escape(diff.rollout.after)}`, "");
   for (const host of changed) out.push(...hostSection(host));
   out.push(...policySection(diff));
   const notes = [...new Set(diff.notes.head)];

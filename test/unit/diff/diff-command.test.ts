@@ -111,6 +111,20 @@ describe("qmail-fleet diff: a realistic change", () => {
   });
 });
 
+describe("qmail-fleet diff: the rollout", () => {
+  it("shows how pulumi up takes the hosts when the rollout policy changes, and nothing about hosts that do not change", async () => {
+    const files = writeConfigs({ base: baseFleet(pair), head: { ...baseFleet(pair), rollout: { canary: 1, maxFailures: 0 } } });
+    expect(await runDiff(files.base, files.head)).toBe(0);
+    expect(output.stdout).toContain("No host changes.");
+    expect(output.stdout).toContain(
+      "- was: all at once: mx1, mx2; settle 2 s, health timeout 60 s, every failure tolerated\n- now: in turn: canary mx1; then mx2; settle 2 s, health timeout 60 s, 0 failures tolerated\n",
+    );
+    const { diff } = await diffJson(files.base, files.head);
+    expect(diff.rollout?.after).toBe("in turn: canary mx1; then mx2; settle 2 s, health timeout 60 s, 0 failures tolerated");
+    expect((await diffJson(files.base, files.base)).diff.rollout).toBeUndefined();
+  });
+});
+
 describe("qmail-fleet diff: secrets", () => {
   it("names a changed SSL key file [secret], restarts the SSL-wrapped service, and prints nothing of either key", async () => {
     const files = writeConfigs({ base: baseFleet(pair), head: baseFleet(otherPair) });
