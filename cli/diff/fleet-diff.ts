@@ -6,7 +6,7 @@
 // rule set for what restarts, whether asked by `pulumi up` or by a reviewer.
 // Secret files are compared inside this module only: the result names them
 // and never carries their bytes or their hashes.
-import { hostConfigurationArgs } from "../../components/host-configuration-args";
+import { hostConfigurationArgs } from "../../components/host-configuration";
 import { summarizeCdb } from "../../lib/cdb/summary";
 import type { FleetPlan, HostPlan, ManagedFile } from "../../lib/host-plan";
 import type { PolicyResult } from "../../lib/policy/rules";

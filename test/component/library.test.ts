@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { afterEach, describe, expect, it } from "vitest";
 import { AuthCdb } from "../../components/auth-cdb";
 import { Fleet } from "../../components/fleet";
-import { hostConfigurationArgs } from "../../components/host-configuration-args";
+import { hostConfigurationArgs } from "../../components/host-configuration";
 import { Mailhub, settleMailhubs } from "../../components/mailhub";
 import { SmtpService } from "../../components/smtp-service";
 import { SslKeyFile } from "../../components/ssl-key-file";
