@@ -34,6 +34,8 @@ export interface SharedFilesContext {
   warn: (message: string) => void;
   /** Builds shared by every host (same input, same bytes), keyed by what they were built from. */
   cache: Map<string, Buffer>;
+  /** Per host, the secret files whose inputs are encrypted in the config: not rendered, but known by path. */
+  sealed: Map<string, SealedFile[]>;
 }
 
 export const newSharedFilesContext = (config: FleetConfig, readFile: SharedFilesContext["readFile"], warn: SharedFilesContext["warn"]): SharedFilesContext => ({
@@ -41,21 +43,21 @@ export const newSharedFilesContext = (config: FleetConfig, readFile: SharedFiles
   readFile,
   warn,
   cache: new Map(),
+  sealed: new Map(),
 });
 
 /** One file wanted by one service; several services may want the same path. A sealed one has no content yet. */
 type Wanted = Omit<ManagedFile, "restarts"> & { restarts: RestartTarget[]; what: string; by: string; sealedInputs?: string };
 
-export interface SharedFiles {
-  files: ManagedFile[];
-  /** Secret files whose inputs are encrypted in the config: not rendered, but known by path. */
-  sealed: SealedFile[];
-}
 
 const ORDER: Record<string, number> = { certificate: 0, "auth.cdb": 1, "validrcptto.cdb": 2, "tcprules cdb": 3 };
 
-/** The host's shared files: certificate files, auth.cdb, validrcptto.cdb, tcprules cdbs, each group sorted by path. */
-export function planSharedFiles(host: HostConfig, context: SharedFilesContext): SharedFiles {
+/**
+ * The host's shared files: certificate files, auth.cdb, validrcptto.cdb,
+ * tcprules cdbs, each group sorted by path. Those whose inputs are encrypted
+ * go to context.sealed instead.
+ */
+export function planSharedFiles(host: HostConfig, context: SharedFilesContext): ManagedFile[] {
   const wanted = [...certificateFiles(host, context), ...authFiles(host, context), ...validRcptToFiles(host, context), ...tcpRulesFiles(host, context)];
   wanted.sort((a, b) => ORDER[a.what] - ORDER[b.what] || compareBytes(a.path, b.path));
   const byPath = new Map<string, Wanted>();
@@ -83,7 +85,8 @@ export function planSharedFiles(host: HostConfig, context: SharedFilesContext): 
       sealed.push({ ...where, sealedInputs });
     }
   }
-  return { files, sealed };
+  context.sealed.set(host.name, sealed);
+  return files;
 }
 
 /** A file whose inputs are encrypted, known by path only: no bytes, so nothing to install or summarize. */

@@ -12,7 +12,7 @@ import { defaultRuleSetsRelayClient } from "./cdb/tcprules";
 import { describeReadError } from "./source/local-paths";
 import { renderLogScript } from "./render/log-script";
 import { renderRunScript } from "./render/run-script";
-import { newSharedFilesContext, planSharedFiles, SharedFileError, type SharedFiles, type SharedFilesContext } from "./plan-files";
+import { newSharedFilesContext, planSharedFiles, SharedFileError, type SharedFilesContext } from "./plan-files";
 
 export interface PlanOptions {
   /** Reads the files the config names: ssh.knownHostsFile, validRcptTo.files, tcpRules files. Default: fs.readFileSync. */
@@ -83,24 +83,24 @@ function planHost(host: HostConfig, index: number, readFile: NonNullable<PlanOpt
       ssl: service.ssl,
     });
   }
-  const { files: sharedOnes, sealed } = sharedFiles(host, shared, files);
-  files.push(...sharedOnes);
+  files.push(...sharedFiles(host, shared, files));
+  const sealed = shared.sealed.get(host.name) ?? [];
   return { name: host.name, ssh: sshTarget(host, index, readFile), directories: directories.list(), files, services, ...(sealed.length > 0 ? { sealedFiles: sealed } : {}) };
 }
 
 /** Certificate, auth.cdb, validrcptto.cdb and tcprules files; none may take the path of a script. */
-function sharedFiles(host: HostConfig, shared: SharedFilesContext, scripts: ManagedFile[]): SharedFiles {
-  let planned: SharedFiles;
+function sharedFiles(host: HostConfig, shared: SharedFilesContext, scripts: ManagedFile[]): ManagedFile[] {
+  let files: ManagedFile[];
   try {
-    planned = planSharedFiles(host, shared);
+    files = planSharedFiles(host, shared);
   } catch (error) {
     if (error instanceof SharedFileError) throw new PlanError(error.message);
     throw error;
   }
   const scriptPaths = new Set(scripts.map((file) => file.path));
-  for (const file of [...planned.files, ...planned.sealed])
+  for (const file of [...files, ...(shared.sealed.get(host.name) ?? [])])
     if (scriptPaths.has(file.path)) throw new PlanError(`host ${host.name}: ${file.path} is a run script and cannot also hold a ${file.kind} file: choose another path`);
-  return planned;
+  return files;
 }
 
 function script(path: string, text: string, service: ServiceConfig, part: "service" | "log"): ManagedFile {
