@@ -25,7 +25,6 @@ function cleanHost(name = "mx1"): PolicyHost {
   return {
     host: name,
     connection: { address: "192.0.2.10", port: 22, user: "root", hostKey: HOST_KEY, sudo: false },
-    directories: {},
     files: {
       [CERT]: file("secret", true),
       [AUTH]: file("cdb", true),
