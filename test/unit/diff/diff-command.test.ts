@@ -211,6 +211,14 @@ describe("qmail-fleet diff: JSON", () => {
     await runDiff(files.base, files.head);
     expect(output.stdout).toContain("- **mandatory** `rollout-in-batches`: the fleet: its 11 hosts would change all at once");
 
+    // A service rule, decided from the traits planning gives the provider's inputs: an open relay acknowledged in the config.
+    const relay = baseFleet(pair) as { services: Array<Record<string, unknown>> } & Record<string, unknown>;
+    relay.services = [{ ...relay.services[0], accessRules: "/var/qmail/control/tcp.smtp.cdb", acknowledge: ["open-relay"] }];
+    relay.tcpRules = { "/var/qmail/control/tcp.smtp.cdb": { rules: [{ address: "", action: "allow", env: { RELAYCLIENT: "" } }] } };
+    const relayFiles = writeConfigs({ base: baseFleet(pair), head: relay });
+    const relayed = (await diffJson(relayFiles.base, relayFiles.head)).diff;
+    expect(relayed.policy.map((p) => `${p.rule} ${p.enforcement} ${p.host}`)).toEqual(["no-open-relay-on-mx mandatory mx1", "no-open-relay-on-mx mandatory mx2"]);
+
     // The policy pack's config file sets levels and settings as it does for pulumi preview.
     const policyConfig = (config: unknown) => writeConfigs({ policy: config as Record<string, unknown> }).policy;
     await runDiff("--format", "json", "--policy-config", policyConfig({ "rollout-in-batches": "advisory" }), files.base, files.head);
