@@ -35,6 +35,7 @@ export function hostConfigurationArgs(plan: HostPlan, store: (bytes: Buffer) => 
       // sslserver's banner comes only after a TLS handshake.
       checkBanner: !service.ssl,
       status: "up",
+      traits: service.traits,
     };
 
   const { address, port, user, hostKey, sudo } = plan.ssh;

@@ -48,6 +48,29 @@ export interface ServicePlan {
   listen: { ip: string; port: number };
   /** True for an SSL-wrapped (sslserver) service. */
   ssl: boolean;
+  traits: ServiceTraits;
+}
+
+/**
+ * Facts about a service that its run script and shared files carry, kept
+ * beside it so that a policy decides without parsing bytes. Not part of what
+ * the host holds: a change here alone changes nothing on the host.
+ */
+export interface ServiceTraits {
+  /** REQUIRE_AUTH: every client must authenticate before MAIL FROM. */
+  requiresAuth: boolean;
+  /** `wrapped`: sslserver (SMTPS); `required`: FORCE_TLS; `offered`: STARTTLS offered; `off`: denyTls. */
+  tls: "wrapped" | "required" | "offered" | "off";
+  /** The file holding the SSL key and certificate the service reads, when it uses TLS. */
+  certificateFile?: string;
+  /** The auth.cdb the service reads (auth.method cdb). */
+  authCdb?: string;
+  /** The validrcptto.cdb the service reads (VALIDRCPTTO_CDB). */
+  validRcptToCdb?: string;
+  /** The tcprules cdb tcpserver reads (-x). */
+  accessRules?: string;
+  /** Whether the default rule (address "") of those tcprules sets RELAYCLIENT; absent when the config does not give the rules. */
+  relaysEveryClient?: boolean;
 }
 
 export interface SshTarget {

@@ -12,6 +12,7 @@ import { defaultRuleSetsRelayClient } from "./cdb/tcprules";
 import { describeReadError } from "./source/local-paths";
 import { renderLogScript } from "./render/log-script";
 import { renderRunScript } from "./render/run-script";
+import { serviceTraits } from "./service-traits";
 import { newSharedFilesContext, planSharedFiles, SharedFileError, type SharedFilesContext } from "./plan-files";
 
 export interface PlanOptions {
@@ -81,6 +82,7 @@ function planHost(host: HostConfig, index: number, readFile: NonNullable<PlanOpt
       link: `${host.serviceDir}/${service.name}`,
       listen: { ip: service.ip, port: service.port },
       ssl: service.ssl,
+      traits: serviceTraits(service, shared.config, readFile),
     });
   }
   files.push(...sharedFiles(host, shared, files));

@@ -70,6 +70,7 @@ describe("Fleet resource graph (two hosts, two services each)", () => {
       listen: { ip: "192.0.2.10", port: 587 },
       checkBanner: true,
       status: "up",
+      traits: expect.objectContaining({ requiresAuth: true, tls: "required" }),
     });
   });
 

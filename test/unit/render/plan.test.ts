@@ -37,8 +37,22 @@ describe("planFleet", () => {
 
   it("describes each service's directory, svscan link and listening address", () => {
     expect(host.services).toEqual([
-      { name: "smtpd", dir: "/var/qmail/supervise/smtpd", link: "/service/smtpd", listen: { ip: "0", port: 25 }, ssl: false },
-      { name: "submission", dir: "/var/qmail/supervise/submission", link: "/service/submission", listen: { ip: "127.0.0.1", port: 587 }, ssl: false },
+      {
+        name: "smtpd",
+        dir: "/var/qmail/supervise/smtpd",
+        link: "/service/smtpd",
+        listen: { ip: "0", port: 25 },
+        ssl: false,
+        traits: { requiresAuth: false, tls: "offered", certificateFile: "/var/qmail/control/servercert.pem" },
+      },
+      {
+        name: "submission",
+        dir: "/var/qmail/supervise/submission",
+        link: "/service/submission",
+        listen: { ip: "127.0.0.1", port: 587 },
+        ssl: false,
+        traits: { requiresAuth: true, tls: "required", certificateFile: "/c.pem", authCdb: "/a.cdb" },
+      },
     ]);
     expect(host.ssh).toEqual({ address: "192.0.2.10", port: 22, user: "root", hostKey: HOST_KEY, sudo: false });
   });
