@@ -104,13 +104,14 @@ const settings = (config: PolicyConfig) => ({
 
 /** The results of every enabled host rule for one host, in rule order. */
 export function checkHost(host: PolicyHost, config: PolicyConfig = {}): PolicyResult[] {
-  const results: PolicyResult[] = [];
-  for (const rule of HOST_RULE_NAMES) {
-    const enforcement = enforcementOf(rule, config);
-    if (enforcement === "disabled") continue;
-    for (const message of HOST_CHECKS[rule](host, settings(config))) results.push({ rule, enforcement, message, host: host.host });
-  }
-  return results;
+  return HOST_RULE_NAMES.flatMap((rule) => checkHostRule(rule, host, config));
+}
+
+/** The results of one host rule for one host, at its level under `config` (none when disabled). */
+export function checkHostRule(rule: HostRuleName, host: PolicyHost, config: PolicyConfig = {}): PolicyResult[] {
+  const enforcement = enforcementOf(rule, config);
+  if (enforcement === "disabled") return [];
+  return HOST_CHECKS[rule](host, settings(config)).map((message) => ({ rule, enforcement, message, host: host.host }));
 }
 
 /** The results of the fleet-wide rules for one fleet. */
