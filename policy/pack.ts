@@ -1,6 +1,7 @@
 // The policy pack: lib/policy's house rules run by the Pulumi engine on the
-// qmail provider's HostConfigurations, each rule a policy of its own so the
-// fleet sets its level (mandatory, advisory, disabled) in the pack's config:
+// qmail provider's HostConfigurations (compiled into dist/, started through
+// index.js), each rule a policy of its own so the fleet sets its level
+// (mandatory, advisory, disabled) in the pack's config:
 //
 //   pulumi preview --policy-pack policy --policy-pack-config policy-config.json
 //   { "validrcptto-on-mx": "mandatory", "rollout-in-batches": { "enforcementLevel": "advisory", "maxBatchHosts": 20 } }
