@@ -27,6 +27,7 @@ const VALIDATE_GOAL_SECONDS = 0.3;
 const CRAFTED_GOAL_SECONDS = 2;
 const CRAFTED_GOAL_BYTES = 200 * 1024 * 1024;
 const MAX_CONFIG_BYTES = 8 * 1024 * 1024;
+const BUNDLE = path.join(ROOT, "dist", "bundle", "qmail-fleet.js");
 
 interface Run {
   wall: number;
@@ -93,12 +94,23 @@ function craftedFiles(dir: string): Array<[string, string]> {
   ];
 }
 
+/** Whether V8 takes the bundle's code cache in a process like the bin's (else every run compiles the bundle). */
+function codeCacheState(): string {
+  const cache = `${BUNDLE}.cache`;
+  if (!fs.existsSync(cache)) return "missing (npm run build makes it)";
+  // This process runs under ts-node, whose flags V8 does not see; a plain node is what the bin runs in.
+  const probe = `const s = new (require("node:vm").Script)(require("node:fs").readFileSync(${JSON.stringify(BUNDLE)}, "utf8"), { filename: ${JSON.stringify(BUNDLE)}, cachedData: require("node:fs").readFileSync(${JSON.stringify(cache)}) }); process.stdout.write(String(s.cachedDataRejected))`;
+  const rejected = spawnSync(process.execPath, ["-e", probe], { encoding: "utf8" }).stdout;
+  return rejected === "false" ? `accepted (${mib(fs.statSync(cache).size)})` : "REFUSED by this node: rebuild with npm run build";
+}
+
 function main(): number {
-  if (!fs.existsSync(path.join(ROOT, "dist", "cli", "main.js"))) throw new Error("dist/ is missing: run `npm run build` first");
+  if (!fs.existsSync(BUNDLE)) throw new Error("dist/bundle/qmail-fleet.js is missing: run `npm run build` first");
   let missed = 0;
   const before = load();
   console.log(`qmail-fleet validate, ${RUNS} runs each (median), ${os.cpus().length} CPUs, node ${process.version}, load average ${before}`);
 
+  console.log(`  the CLI bundle's code cache: ${codeCacheState()}`);
   const example = largestExample();
   const node = Array.from({ length: RUNS }, () => run(process.execPath, ["-e", "0"]));
   const ours = Array.from({ length: RUNS }, () => run(process.execPath, [CLI, "validate", example]));

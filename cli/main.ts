@@ -8,21 +8,6 @@ export interface Command {
 }
 
 /**
- * zod loads the messages of every language it knows (some 50 modules) when it
- * is first required; qmail-fleet writes its own messages and uses none of
- * them. Registering an empty module in their place keeps them out of the
- * CLI's start-up, a third of zod's load time. Called before any command runs.
- */
-export function skipZodLocales(): void {
-  try {
-    const index = require.resolve("zod/v4/locales");
-    require.cache[index] ??= { id: index, filename: index, loaded: true, exports: {}, children: [], paths: [] } as unknown as NodeJS.Module;
-  } catch {
-    // Another zod layout: load it as it is.
-  }
-}
-
-/**
  * For the commands that read a config: zod without its just-in-time compiled
  * parsers, which pay off over many parses, not over the one a command makes
  * (about 40 ms less start-up). Set before the schemas are built.
@@ -54,7 +39,6 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(usage() + "\n");
     return name ? 0 : 1;
   }
-  skipZodLocales();
   const load = commands[name];
   if (!load) {
     process.stderr.write(`qmail-fleet: unknown command '${name}'\n${usage()}\n`);

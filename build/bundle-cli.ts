@@ -1,0 +1,136 @@
+// `npm run build`, after tsc: the CLI as one file, dist/bundle/qmail-fleet.js,
+// which bin/qmail-fleet runs. Node spends most of a `qmail-fleet validate`
+// start-up finding, reading and compiling some 110 modules (ours, zod's and
+// js-yaml's); one file compiled with a code cache (build/code-cache.ts) does
+// without both. The Pulumi program and the provider keep running dist/ as tsc
+// wrote it; only the CLI's start-up is at stake here.
+//
+// The bundle holds the compiled modules reachable from dist/cli/main.js by a
+// literal require(), ours and those of BUNDLED_PACKAGES, each wrapped in the
+// function Node would wrap it in, with its require() table resolved here by
+// Node's own resolver. Anything else (node: built-ins, the Pulumi SDK that
+// `drift` loads, a require() of a computed name) is required at run time from
+// the module's original place, as if it were not bundled.
+import { createRequire, isBuiltin } from "node:module";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join, relative, sep } from "node:path";
+import { writeCodeCache } from "./code-cache";
+
+const ROOT = join(__dirname, "..", "..");
+const ENTRY = "dist/cli/main.js";
+export const BUNDLE_FILE = join(ROOT, "dist", "bundle", "qmail-fleet.js");
+
+/** Packages whose modules go into the bundle: what reading and checking a config needs. */
+const BUNDLED_PACKAGES = ["zod", "js-yaml"];
+
+/**
+ * Modules bundled as an empty module: zod's table of the messages of every
+ * language it knows (some 50 modules, a third of zod's load time), which only
+ * `z.locales` exposes; qmail-fleet writes its own messages.
+ */
+const EMPTY_MODULES = new Set(["node_modules/zod/v4/locales/index.cjs"]);
+
+const LITERAL_REQUIRE = /\brequire\((["'])([^"'\n]+)\1\)/g;
+
+interface BundledModule {
+  /** The module's path relative to the package root, with '/' between names. */
+  id: string;
+  /** Each literal require() of the module that is bundled: specifier → id. */
+  requires: Record<string, string>;
+  source: string;
+}
+
+const idOf = (file: string) => relative(ROOT, file).split(sep).join("/");
+
+function isBundled(id: string): boolean {
+  if (!id.startsWith("node_modules/")) return !id.startsWith("..") && id.startsWith("dist/");
+  return BUNDLED_PACKAGES.some((name) => id.startsWith(`node_modules/${name}/`));
+}
+
+/** The module's text as the body of its wrapper function. */
+function moduleBody(id: string, file: string): string {
+  if (EMPTY_MODULES.has(id)) return "";
+  const text = readFileSync(file, "utf8")
+    .replace(/^#!.*/, "")
+    .replace(/^\/\/# sourceMappingURL=.*$/m, "");
+  return file.endsWith(".json") ? `module.exports = ${text};` : text;
+}
+
+function collectModules(): BundledModule[] {
+  const modules = new Map<string, BundledModule>();
+  const pending = [join(ROOT, ENTRY)];
+  for (let file = pending.pop(); file !== undefined; file = pending.pop()) {
+    const id = idOf(file);
+    if (modules.has(id)) continue;
+    const source = moduleBody(id, file);
+    const requires: Record<string, string> = {};
+    const resolve = createRequire(file).resolve;
+    for (const [, , specifier] of source.matchAll(LITERAL_REQUIRE)) {
+      if (isBuiltin(specifier)) continue;
+      let target: string;
+      try {
+        target = resolve(specifier);
+      } catch {
+        continue; // in a comment or a string, or a package that is not installed: left to run time
+      }
+      if (!isBundled(idOf(target))) continue;
+      requires[specifier] = idOf(target);
+      pending.push(target);
+    }
+    modules.set(id, { id, requires, source });
+  }
+  return [...modules.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
+}
+
+/**
+ * What the bundle runs: a require() per module that looks the specifier up in
+ * the module's table, and otherwise requires it from the module's original
+ * file. Modules keep their own "use strict" (js-yaml's are not all strict).
+ */
+const LOADER = `
+const { createRequire, isBuiltin } = nodeRequire("node:module");
+const { dirname, join } = nodeRequire("node:path");
+const loaded = Object.create(null);
+function load(id) {
+  const done = loaded[id];
+  if (done !== undefined) return done.exports;
+  const [requires, wrapper] = modules[id];
+  const filename = join(root, id);
+  const module = (loaded[id] = { id: filename, filename, exports: {}, loaded: false });
+  let outside;
+  const require = (specifier) => {
+    const target = requires[specifier];
+    if (target !== undefined) return load(target);
+    if (isBuiltin(specifier)) return nodeRequire(specifier);
+    outside ??= createRequire(filename);
+    return outside(specifier);
+  };
+  require.resolve = (specifier, options) => (outside ??= createRequire(filename)).resolve(specifier, options);
+  wrapper.call(module.exports, module.exports, require, module, filename, dirname(filename));
+  module.loaded = true;
+  return module.exports;
+}`;
+
+function bundleText(modules: BundledModule[]): string {
+  const parts = [
+    "// Generated by build/bundle-cli.ts from dist/ (npm run build): the qmail-fleet CLI as one file. Do not edit.\n",
+    "(function (nodeRequire, root) {\nconst modules = {\n",
+  ];
+  for (const { id, requires, source } of modules)
+    parts.push(`${JSON.stringify(id)}: [${JSON.stringify(requires)}, function (exports, require, module, __filename, __dirname) {\n${source}\n}],\n`);
+  parts.push(`};\n${LOADER}\nreturn load(${JSON.stringify(ENTRY)});\n})\n`);
+  return parts.join("");
+}
+
+async function main(): Promise<void> {
+  const modules = collectModules();
+  const text = bundleText(modules);
+  mkdirSync(dirname(BUNDLE_FILE), { recursive: true });
+  writeFileSync(BUNDLE_FILE, text);
+  await writeCodeCache(BUNDLE_FILE, ROOT);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bundle-cli: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+});
