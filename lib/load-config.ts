@@ -8,6 +8,7 @@ import type { FleetPlan } from "./host-plan";
 import { planFleet, PlanError } from "./plan";
 import { ConfigFileError, readConfigSource } from "./source/config-file";
 import { readLocalFile, resolveLocalPath } from "./source/local-paths";
+import { plainSecretWarnings } from "./source/plain-secrets";
 
 export type LoadResult =
   | { ok: true; config: FleetConfig; plan: FleetPlan; warnings: ConfigIssue[] }
@@ -38,7 +39,7 @@ export function loadConfigFile(file: string, options: LoadOptions = {}): LoadRes
   // A file that is not a mapping at all: that is all there is to say.
   if (source.errors.some((issue) => issue.path === "")) return { ok: false, errors: source.errors, warnings: source.warnings };
   const parsed = parseFleetConfig(source.raw, options);
-  const warnings = [...source.warnings, ...(parsed.ok ? parsed.warnings : [])];
+  const warnings = [...source.warnings, ...(source.stackFile ? plainSecretWarnings(source.raw) : []), ...(parsed.ok ? parsed.warnings : [])];
   const errors = [...source.errors, ...(parsed.ok ? [] : parsed.errors)];
   if (!parsed.ok || errors.length > 0) return { ok: false, errors, warnings };
   const baseDir = dirname(file);

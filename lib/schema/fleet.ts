@@ -18,6 +18,8 @@ export const serviceEntrySchema = z.looseObject(
 /** Where SSH connects: an IPv4 or IPv6 address or a DNS name. */
 const sshAddress = z.string({ error: "address must be text, for example address: 192.0.2.10" }).superRefine((s, ctx) => {
   if (isIPv4(s) || isIPv6(s)) return;
+  if (/^\[.*\]$/.test(s) && isIPv6(s.slice(1, -1)))
+    return ctx.addIssue({ code: "custom", message: `address '${s}' is an IPv6 address in brackets: write it without them, address: "${s.slice(1, -1)}" (the SSH port goes in ssh.port)` });
   const problem = hostNameProblem(s, "address");
   if (problem) ctx.addIssue({ code: "custom", message: problem.replace("a DNS name such as mx1.example.com", "an IP address or a DNS name such as mx1.example.com") });
 });

@@ -170,6 +170,9 @@ function consequence(a: string, b: string): string {
   return "one file cannot be both";
 }
 
+/** An address and port as one reads them: 192.0.2.10:25, [2001:db8::10]:25. */
+const socketText = (ip: string, port: number) => (ip.includes(":") ? `[${ip}]:${port}` : `${ip}:${port}`);
+
 /** Why a path of a service collides with qmail's or the system's own, or undefined. */
 function qmailOrSystemCollision(use: PathUse, host: HostPaths): string | undefined {
   const { path } = use;
@@ -220,7 +223,7 @@ export function hostListenFindings(host: HostPaths, services: readonly ServiceCo
       errors.push({
         service: later,
         path: ["port"],
-        message: `services '${a.name}' (${a.ip}:${a.port}) and '${b.name}' (${b.ip}:${b.port}) collide${why}: give them different ports or distinct specific addresses`,
+        message: `services '${a.name}' (${socketText(a.ip, a.port)}) and '${b.name}' (${socketText(b.ip, b.port)}) collide${why}: give them different ports or distinct specific addresses`,
       });
     }
   }

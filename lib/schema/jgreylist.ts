@@ -52,7 +52,7 @@ export const jgreylistOptions = {
     sampleContext: withDir,
   }),
   holdTime: option({
-    schema: integer(0, 86400, "jgreylist.holdTime").optional(),
+    schema: integer(0, 86400, "jgreylist.holdTime", 300).optional(),
     doc: "Seconds a new address must wait before it is accepted (JGREYLIST_HOLDTIME). Default: jgreylist's 120.",
     becomes: { env: "JGREYLIST_HOLDTIME" },
     sample: 300,
@@ -80,14 +80,14 @@ export const jgreylistOptions = {
     sampleContext: withDir,
   }),
   timeout: option({
-    schema: integer(5, 300, "jgreylist.timeout").optional(),
+    schema: integer(5, 300, "jgreylist.timeout", 30).optional(),
     doc: "Seconds to talk to a refused client before hanging up (JGREYLIST_TIMEOUT, 5..300). Default: jgreylist's 60.",
     becomes: { env: "JGREYLIST_TIMEOUT" },
     sample: 30,
     sampleContext: withDir,
   }),
   limit: option({
-    schema: integer(0, 1000000, "jgreylist.limit").optional(),
+    schema: integer(0, 1000000, "jgreylist.limit", 20).optional(),
     doc: "Most commands from a refused client before hanging up (JGREYLIST_LIMIT; 0 = no limit). Default: jgreylist's 0.",
     becomes: { env: "JGREYLIST_LIMIT" },
     sample: 20,

@@ -11,19 +11,19 @@ const dieMessage = (what: string) =>
 
 export const limitsOptions = {
   maxLoad: option({
-    schema: integer(1, 100000, "limits.maxLoad").optional(),
+    schema: integer(1, 100000, "limits.maxLoad", 750).optional(),
     doc: "Refuse connections while the 1-minute load average × 100 is above this (MAXLOAD=750 is load 7.5). Default: no limit.",
     becomes: { env: "MAXLOAD" },
     sample: 750,
   }),
   maxConnectionsPerIp: option({
-    schema: integer(1, 10000, "limits.maxConnectionsPerIp").optional(),
+    schema: integer(1, 10000, "limits.maxConnectionsPerIp", 5).optional(),
     doc: "Most connections at once from one IP address (MAXCONNIP). Default: no limit.",
     becomes: { env: "MAXCONNIP" },
     sample: 5,
   }),
   maxConnectionsPerClassC: option({
-    schema: integer(1, 10000, "limits.maxConnectionsPerClassC").optional(),
+    schema: integer(1, 10000, "limits.maxConnectionsPerClassC", 15).optional(),
     doc: "Most connections at once from one /24 network (MAXCONNC). Default: no limit.",
     becomes: { env: "MAXCONNC" },
     sample: 15,

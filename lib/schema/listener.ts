@@ -62,13 +62,13 @@ export const listenerOptions = {
     sample: "/etc/tcp/smtp.cdb",
   }),
   maxConnections: option({
-    schema: integer(1, 10000, "maxConnections").default(30),
+    schema: integer(1, 10000, "maxConnections", 60).default(30),
     doc: "Most connections handled at once (tcpserver -c). Default: 30; past 100, add a server instead.",
     becomes: { flag: "-c", program: "tcpserver" },
     sample: 60,
   }),
   backlog: option({
-    schema: integer(1, 65535, "backlog").optional(),
+    schema: integer(1, 65535, "backlog", 50).optional(),
     doc: "Listen backlog: connections the kernel queues while all are busy (tcpserver -b). Default: tcpserver's 20.",
     becomes: { flag: "-b", program: "tcpserver" },
     sample: 50,

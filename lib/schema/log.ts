@@ -29,13 +29,13 @@ export const logOptions = {
     sample: false,
   }),
   maxFileSize: option({
-    schema: integer(4096, 16777215, "log.maxFileSize").default(1000000),
+    schema: integer(4096, 16777215, "log.maxFileSize", 5000000).default(1000000),
     doc: "Bytes per log file before multilog rotates it (multilog s). Default: 1000000.",
     becomes: { flag: "s", program: "multilog" },
     sample: 5000000,
   }),
   maxFiles: option({
-    schema: integer(2, 1000, "log.maxFiles").default(20),
+    schema: integer(2, 1000, "log.maxFiles", 50).default(20),
     doc: "Rotated log files kept (multilog n). Default: 20.",
     becomes: { flag: "n", program: "multilog" },
     sample: 50,

@@ -45,7 +45,7 @@ function issueMessage(issue: z.core.$ZodIssue, path: PathKey[], scope: Scope): s
     case "invalid_type":
       if (input === undefined && "input" in issue) return withExample(own && /is required/.test(issue.message) ? issue.message : `${name} is required`);
       if (own) return withExample(issue.message);
-      return withExample(`${name} must be ${expectedPhrase(issue.expected)}, not ${describeValue(input, path)}`);
+      return withExample(`${name} must be ${expectedPhrase(issue.expected)}, not ${describeValue(input, path)}${quotedByMistake(issue.expected, input) ? ": write it without quotes" : ""}`);
     case "invalid_union":
       if (own) return withExample(issue.message);
       return withExample(`${name} has the wrong type (${describeValue(input, path)})`);
@@ -77,6 +77,14 @@ function fieldName(path: PathKey[]): string {
     return key === undefined ? `entry ${last + 1}` : `${String(key)}[${last}]`;
   }
   return String(last);
+}
+
+/** Text that would have been the expected number or boolean without its quotes ("25", "true"). */
+function quotedByMistake(expected: string, input: unknown): boolean {
+  if (typeof input !== "string") return false;
+  if (expected === "boolean") return input === "true" || input === "false";
+  if (expected === "number" || expected === "int") return /^[-+]?\d+(\.\d+)?$/.test(input.trim());
+  return false;
 }
 
 function expectedPhrase(expected: string): string {

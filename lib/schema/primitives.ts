@@ -169,12 +169,22 @@ export function programPath(what = "this program", options: { absolute?: boolean
 
 export function integer(min: number, max: number, what = "this value", example?: number) {
   const sample = example ?? (min <= 1 && max >= 1 ? Math.min(max, Math.max(min, 30)) : min);
-  const typeMessage = `${what} must be a whole number from ${min} to ${max}, for example ${lastName(what)}: ${sample}`;
+  const range = `${what} must be a whole number from ${min} to ${max}`;
+  const forExample = `for example ${lastName(what)}: ${sample}`;
   return z
-    .number({ error: typeMessage })
-    .int({ message: `${what} must be a whole number from ${min} to ${max}` })
-    .min(min, { message: `${what} must be between ${min} and ${max}` })
+    .number({ error: (issue) => `${range}${givenInstead(issue.input)}, ${forExample}` })
+    .int({ message: range, abort: true })
+    .min(min, { message: `${what} must be between ${min} and ${max}`, abort: true })
     .max(max, { message: `${what} must be between ${min} and ${max}` });
+}
+
+/** What a number field was given instead, and the likely fix: quotes around a number, a unit after it. */
+function givenInstead(input: unknown): string {
+  if (typeof input !== "string") return "";
+  const shown = input.length <= 40 && !/[\x00-\x1f\x7f]/.test(input) ? `'${input}'` : "";
+  if (/^\s*[-+]?\d+(\.\d+)?\s*$/.test(input)) return `, not the text ${shown}: write the number without quotes`;
+  if (/^\s*\d+(\.\d+)?\s*[A-Za-z%]+\s*$/.test(input)) return `, not the text ${shown}: write the number alone, without a unit`;
+  return shown ? `, not the text ${shown}` : ", not text";
 }
 
 export const tcpPort = (what = "the port") => integer(1, 65535, what, 25);
@@ -249,10 +259,25 @@ export function isIPv6(s: string): boolean {
   return ipv6Schema.safeParse(s).success;
 }
 
+/** A value that is not text, as a message shows it. */
+function describeInput(value: unknown): string {
+  if (value === null) return "an empty value";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object") return "a mapping";
+  return typeof value === "number" ? `the number ${value}` : String(value);
+}
+
 /** The address tcpserver binds: `0` for every address, an IPv4 or an IPv6 address. */
 export const listenAddress = () =>
   z
-    .string({ error: 'ip is required: the address to listen on, for example ip: 192.0.2.10, or ip: "0" for every address' })
+    .string({
+      error: (issue) =>
+        issue.input === undefined
+          ? 'ip is required: the address to listen on, for example ip: 192.0.2.10, or ip: "0" for every address'
+          : issue.input === 0
+            ? 'ip must be text: write ip: "0" (in quotes) for every address, or one address, for example ip: 192.0.2.10'
+            : `ip must be text, not ${describeInput(issue.input)}: for example ip: 192.0.2.10, or ip: "0" for every address`,
+    })
     .superRefine((s, ctx) => {
       const fail = (message: string) => ctx.addIssue({ code: "custom", message });
       if (s === "0" || isIPv4(s)) {
@@ -266,6 +291,7 @@ export const listenAddress = () =>
       }
       if (/^[0-9.]+$/.test(s)) return fail(`ip '${s}' is not a valid IPv4 address: write four numbers from 0 to 255 without leading zeros, such as 192.0.2.10`);
       if (s.includes("%")) return fail(`ip '${s}' names a zone (%...), which tcpserver cannot take: give a global address`);
+      if (/^\[.*\]$/.test(s) && isIPv6(s.slice(1, -1))) return fail(`ip '${s}' is an IPv6 address in brackets: write it without them, ip: "${s.slice(1, -1)}"`);
       fail(`ip must be an IPv4 or IPv6 address, or "0" for every address, not '${s}'`);
     });
 

@@ -57,7 +57,7 @@ export const rblsmtpdOptions = {
     sampleContext: { rblsmtpd: { blockLists: ["zen.spamhaus.org"] } },
   }),
   timeout: option({
-    schema: integer(0, 600, "rblsmtpd.timeout").optional(),
+    schema: integer(0, 600, "rblsmtpd.timeout", 30).optional(),
     doc: "Seconds rblsmtpd keeps talking to a refused client before hanging up (rblsmtpd -t; 0: answer with the error at once). Default: rblsmtpd's 60.",
     becomes: { flag: "-t", program: "rblsmtpd" },
     sample: 30,

@@ -26,7 +26,7 @@ export const simscanOptions = {
     sampleContext: { simscan: {} },
   }),
   debug: option({
-    schema: integer(0, 4, "simscan.debug").optional(),
+    schema: integer(0, 4, "simscan.debug", 2).optional(),
     doc: "Debug messages in the log, 1 (few) to 4 (most) (SIMSCAN_DEBUG). Default: none.",
     becomes: { env: "SIMSCAN_DEBUG" },
     sample: 2,

@@ -19,7 +19,7 @@ export const smtpdOptions = {
     sample: "mx1.example.com ESMTP",
   }),
   greetDelay: option({
-    schema: integer(0, 300, "greetDelay").optional(),
+    schema: integer(0, 300, "greetDelay", 15).optional(),
     doc: "Seconds to wait before the banner (GREETDELAY); 5..30 deters some spam software. Default: none.",
     becomes: { env: "GREETDELAY" },
     sample: 15,
@@ -84,13 +84,13 @@ export const smtpdOptions = {
     sample: true,
   }),
   dataBytes: option({
-    schema: integer(0, 2147483647, "dataBytes").optional(),
+    schema: integer(0, 2147483647, "dataBytes", 20971520).optional(),
     doc: "Largest message accepted, in bytes (DATABYTES; 0 = no limit). Default: control/databytes.",
     becomes: { env: "DATABYTES" },
     sample: 20971520,
   }),
   maxRcpt: option({
-    schema: integer(0, 100000, "maxRcpt").optional(),
+    schema: integer(0, 100000, "maxRcpt", 100).optional(),
     doc: "Most recipients per message (MAXRCPT; 0 = no limit). Default: no limit.",
     becomes: { env: "MAXRCPT" },
     sample: 100,

@@ -5,7 +5,7 @@ import { integer } from "./primitives";
 
 export const spfOptions = {
   behavior: option({
-    schema: integer(0, 6, "spf.behavior").optional(),
+    schema: integer(0, 6, "spf.behavior", 3).optional(),
     doc: "SPFBEHAVIOR: 0 off, 1 header only, 2 also 451 on DNS errors, 3 reject fail, 4 +softfail, 5 +neutral, 6 +none; never above 3. Default: control/spfbehavior.",
     becomes: { env: "SPFBEHAVIOR" },
     sample: 3,

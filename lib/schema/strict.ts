@@ -1,6 +1,7 @@
 // Objects that reject unknown fields with a "did you mean" hint: a typo in a
 // config key must stop the run, not silently drop the option.
 import { z } from "zod";
+import { escapeInvisible } from "./issue-path";
 
 export function editDistance(a: string, b: string): number {
   const previous = Array.from({ length: b.length + 1 }, (_, i) => i);
@@ -61,7 +62,7 @@ export function unknownFieldMessage(keys: readonly string[], known: readonly str
 
 /** A key as it can be shown on one line: control and invisible characters escaped, long keys cut. */
 export function printableKey(key: string): string {
-  const escaped = key.replace(/[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  const escaped = escapeInvisible(key);
   return escaped.length > 60 ? `${escaped.slice(0, 57)}...` : escaped;
 }
 

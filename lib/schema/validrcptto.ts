@@ -12,7 +12,7 @@ export const validRcptToOptions = {
     sample: "/var/qmail/control/validrcptto.cdb",
   }),
   limit: option({
-    schema: integer(0, 100000, "validRcptTo.limit").optional(),
+    schema: integer(0, 100000, "validRcptTo.limit", 10).optional(),
     doc: "Unknown recipients before hanging up (VALIDRCPTTO_LIMIT; 0 = no limit). Default: qmail-smtpd's 10.",
     becomes: { env: "VALIDRCPTTO_LIMIT" },
     sample: 0,

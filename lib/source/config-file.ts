@@ -6,6 +6,7 @@
 import { readFileSync, statSync } from "node:fs";
 import { basename } from "node:path";
 import { decodeConfig, stackFileEntries, type SourceIssue, type SourceResult } from "./engine-config";
+import { octalNumberWarnings } from "./octal-numbers";
 import { DEFAULT_YAML_LIMITS, readJson, readYaml, YamlReadError, type YamlValue } from "./yaml";
 
 /** Larger config files are refused unread: long address lists belong in validRcptTo.files. */
@@ -20,6 +21,8 @@ export interface ConfigSource {
   /** Problems of the file as a whole (keys, YAML values Pulumi cannot pass); parsing the raw map finds the rest. */
   errors: SourceIssue[];
   warnings: SourceIssue[];
+  /** A Pulumi stack file (a `config:` section), where secrets can be stored encrypted. */
+  stackFile: boolean;
 }
 
 export function isStackFileName(file: string): boolean {
@@ -54,11 +57,11 @@ export function readConfigSource(file: string): ConfigSource {
 export function configSourceOf(bytes: Buffer, name: string): ConfigSource {
   const source = engineEntriesOf(bytes, name);
   const decoded = decodeConfig(source.entries);
-  return { raw: decoded.raw, errors: [...source.errors, ...decoded.errors], warnings: source.warnings };
+  return { raw: decoded.raw, errors: [...source.errors, ...decoded.errors], warnings: source.warnings, stackFile: source.stackFile };
 }
 
 /** What the engine would pass the program for this file, one string per key: the step the YAML parity test checks. */
-export function engineEntriesOf(bytes: Buffer, name: string): SourceResult {
+export function engineEntriesOf(bytes: Buffer, name: string): SourceResult & { stackFile: boolean } {
   if (bytes.length > MAX_CONFIG_BYTES) throw new ConfigFileError(`${name} is larger than ${MAX_CONFIG_BYTES / 1024 / 1024} MiB`);
   const text = decodeText(bytes, name);
   let document: YamlValue;
@@ -66,11 +69,13 @@ export function engineEntriesOf(bytes: Buffer, name: string): SourceResult {
     document = /\.json$/i.test(name) ? readJson(text, DEFAULT_YAML_LIMITS) : readYaml(text, DEFAULT_YAML_LIMITS);
   } catch (error) {
     if (!(error instanceof YamlReadError)) throw error;
-    const where = error.line !== undefined ? `, line ${error.line}` : "";
+    const where = error.line !== undefined ? `, line ${error.line}${error.column !== undefined ? `, column ${error.column}` : ""}` : "";
     throw new ConfigFileError(`${name} is not valid ${/\.json$/i.test(name) ? "JSON" : "YAML"}${where}: ${error.message}`);
   }
   const stack = isStackFileName(name) || (document instanceof Map && document.has("config"));
-  return stackFileEntries(document, stack, /\.json$/i.test(name));
+  const entries = stackFileEntries(document, stack, /\.json$/i.test(name));
+  if (!/\.json$/i.test(name)) entries.warnings.push(...octalNumberWarnings(text));
+  return { ...entries, stackFile: stack };
 }
 
 /** UTF-8 (a BOM dropped, as Pulumi drops it) or UTF-16 with a BOM, as yaml.v3 reads it; anything else is refused. */

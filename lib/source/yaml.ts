@@ -19,6 +19,7 @@ const jsYaml = require("js-yaml") as {
   YAMLException: new (...args: never[]) => Error & { reason?: string; mark?: { line: number; column: number } };
 };
 import { goKeyText, resolveScalar, ScalarTagError, type Resolved } from "./go-values";
+import { jsonSyntaxProblem } from "./json-syntax";
 
 /** Whole numbers beyond 2^53 stay exact (bigint) until the engine's text is made from them. */
 export type YamlValue = null | boolean | number | bigint | string | YamlValue[] | YamlMap;
@@ -40,6 +41,7 @@ export class YamlReadError extends Error {
   constructor(
     message: string,
     readonly line?: number,
+    readonly column?: number,
   ) {
     super(message);
   }
@@ -132,7 +134,7 @@ export function readYaml(text: string, limits: YamlLimits = DEFAULT_YAML_LIMITS)
   try {
     documents = jsYaml.loadAll(text, null, { schema: SCHEMA, maxDepth: limits.maxDepth, json: false, listener });
   } catch (error) {
-    throw yamlError(error, limits);
+    throw yamlError(error, limits, text);
   }
   const real = documents.filter((doc) => doc !== null && doc !== undefined);
   if (real.length > 1 || (documents.length > 1 && documents[0] === null && real.length > 0))
@@ -140,7 +142,7 @@ export function readYaml(text: string, limits: YamlLimits = DEFAULT_YAML_LIMITS)
   return convert(documents[0] ?? null, limits);
 }
 
-function yamlError(error: unknown, limits: YamlLimits): YamlReadError {
+function yamlError(error: unknown, limits: YamlLimits, text: string): YamlReadError {
   if (error instanceof YamlReadError) return error;
   if (error instanceof UnsupportedTagError) return new YamlReadError(error.message);
   if (error instanceof RangeError) return new YamlReadError(`the YAML is nested too deeply (more than ${limits.maxDepth} levels)`);
@@ -149,7 +151,19 @@ function yamlError(error: unknown, limits: YamlLimits): YamlReadError {
   const reason = e.reason ?? e.message ?? String(error);
   if (/nesting exceeded maxDepth/.test(reason)) return new YamlReadError(`the YAML is nested too deeply (more than ${limits.maxDepth} levels)`, e.mark ? e.mark.line + 1 : undefined);
   if (/merge keys exceeded|abnormal merge/.test(reason)) return new YamlReadError("the YAML merges too many keys (<<): write the values out", e.mark ? e.mark.line + 1 : undefined);
-  return new YamlReadError(reason.replace(/\s+/g, " ").trim(), e.mark ? e.mark.line + 1 : undefined);
+  const line = e.mark ? e.mark.line + 1 : undefined;
+  return new YamlReadError(plainerReason(reason, line === undefined ? "" : (text.split("\n")[line - 1] ?? "")), line);
+}
+
+/** js-yaml's reason, in the words of the mistake where the line shows which one it is. */
+function plainerReason(reason: string, lineText: string): string {
+  const key = /^\s*(?:-\s+)?((?:[^\s:#]|:(?=\S))(?:[^:#]|:(?=\S))*?)\s*:(?:\s|$)/.exec(lineText)?.[1];
+  if (/duplicated mapping key/.test(reason) && key)
+    return `the key '${key.replace(/^["']|["']$/g, "")}' appears twice in one mapping, which pulumi refuses too: keep one of them`;
+  const reserved = /^\s*(?:-\s+|[^:#]+:\s+)([@`])(\S*)/.exec(lineText);
+  if (reserved)
+    return `a value cannot start with '${reserved[1]}' unless it is quoted: write "${reserved[1]}${reserved[2].replace(/"/g, '\\"')}"`;
+  return reason.replace(/\s+/g, " ").trim();
 }
 
 /** From js-yaml's result (with markers, aliases shared) to a fresh tree, counting values the way yaml.v3 limits aliasing. */
@@ -232,7 +246,9 @@ export function readJson(text: string, limits: YamlLimits = DEFAULT_YAML_LIMITS)
     parsed = JSON.parse(text);
   } catch (error) {
     if (error instanceof RangeError) throw new YamlReadError(`the JSON is nested too deeply (more than ${limits.maxDepth} levels)`);
-    throw new YamlReadError((error as Error).message);
+    const problem = jsonSyntaxProblem(text);
+    if (problem) throw new YamlReadError(problem.message, problem.line, problem.column);
+    throw new YamlReadError((error as Error).message.replace(/\s+/g, " "));
   }
   return convert(parsed, limits, false);
 }

@@ -86,7 +86,23 @@ describe("reading plain YAML and JSON", () => {
     expect(() => readConfigSource(join(dir, "missing.yaml"))).toThrow(new ConfigFileError(`cannot read ${join(dir, "missing.yaml")}: no such file`));
     expect(() => readConfigSource(dir)).toThrow(/is not a file/);
     expect(() => readConfigSource(write("bad.yaml", "hosts: [\n"))).toThrow(/bad\.yaml is not valid YAML, line \d+: [^\n]+$/);
-    expect(() => readConfigSource(write("bad.json", "{,}"))).toThrow(/bad\.json is not valid JSON: /);
+    expect(() => readConfigSource(write("bad.json", "{,}"))).toThrow(/bad\.json is not valid JSON, line 1, column 2: expected a property name in double quotes, found ','$/);
+    // JSON.parse names no line and quotes the text over several lines; the message names the place and the mistake.
+    const jsonProblem = (text: string) => {
+      try {
+        readConfigSource(write("broken.json", text));
+      } catch (error) {
+        return (error as Error).message.replace(/^.*is not valid JSON, /, "");
+      }
+      return "accepted";
+    };
+    expect(jsonProblem('{"hosts": [\n  {"name": "mx1"},\n]}')).toBe("line 3, column 1: a comma before ']': JSON allows none after the last entry");
+    expect(jsonProblem('{"hosts": [], }')).toBe("line 1, column 15: a comma before '}': JSON allows none after the last entry");
+    expect(jsonProblem("{'hosts': []}")).toBe("line 1, column 2: expected a property name in double quotes, found '''");
+    expect(jsonProblem('{"hosts": [\n  // mx1\n]}')).toBe("line 2, column 3: JSON has no comments: remove it, or write the config as YAML");
+    expect(jsonProblem('{"hosts": []\n "ssh": {}}')).toBe("line 2, column 2: expected ',' or '}', found '\"' (a comma missing?)");
+    expect(jsonProblem('{"hosts": [01]}')).toBe("line 1, column 12: JSON numbers have no leading zeros: write 1, not 01");
+    expect(jsonProblem('{"hosts": [')).toBe("line 1, column 12: the file ends where a value should be");
     expect(() => readConfigSource(write("huge.yaml", Buffer.alloc(MAX_CONFIG_BYTES + 1, 0x20)))).toThrow(/is 8\.0 MiB, more than the 8 MiB a config file may be: move long address lists into validRcptTo\.files/);
     expect(issues(readConfigSource(write("list.yaml", "- a\n")).errors)).toEqual(["the file must hold a mapping of config keys (hosts, services, ssh, ...), not a list"]);
   });

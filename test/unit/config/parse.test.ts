@@ -238,3 +238,17 @@ describe("parseFleetConfig: warnings for what the seed advises against", () => {
     expect(result.ok).toBe(true);
   });
 });
+
+describe("parseFleetConfig: one message per wrong number", () => {
+  it.each([
+    [1e20, "maxConnections must be a whole number from 1 to 10000"],
+    [7.5, "maxConnections must be a whole number from 1 to 10000"],
+    [0, "maxConnections must be between 1 and 10000"],
+    [10001, "maxConnections must be between 1 and 10000"],
+  ])("maxConnections %s: %s, once", (value, message) => {
+    const result = parseFleetConfig(fleetWith([{ name: "smtpd", ip: "0", maxConnections: value }]));
+    expect(result.ok).toBe(false);
+    const lines = result.ok ? [] : result.errors.filter((e) => e.path.endsWith(".maxConnections")).map((e) => e.message);
+    expect(lines).toEqual([expect.stringContaining(message)]);
+  });
+});
