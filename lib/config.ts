@@ -6,6 +6,7 @@ import { PRESETS, type PresetName } from "./presets";
 import { normalizeRollout, type RolloutPolicy } from "./rollout";
 import { fleetSchema, type RawFleet, type RawHost } from "./schema/fleet";
 import { formatPath, type PathKey } from "./schema/issue-path";
+import { closestName } from "./schema/strict";
 import { deepMerge, setsPath } from "./schema/merge";
 import type { SecretString } from "./schema/secret";
 import { keyWithoutComment } from "./schema/ssh";
@@ -127,6 +128,18 @@ export function parseFleetConfig(raw: Record<string, unknown>, options: ParseOpt
   return { ok: true, config, warnings: warnings.list() };
 }
 
+/**
+ * The fleet service a host's entry most likely meant to change, when its name
+ * is a near miss of one the host does not name itself and the entry could not
+ * stand as a service of its own (no ip, no preset).
+ */
+function misspeltFleetService(name: string, fleetServices: RawFleet["services"], hostServices: RawHost["services"]): string | undefined {
+  const entry = hostServices.find((service) => service.name === name) as Record<string, unknown> | undefined;
+  if (!entry || entry.ip !== undefined || entry.preset !== undefined) return undefined;
+  const named = new Set(hostServices.map((service) => service.name));
+  return closestName(name, fleetServices.map((service) => service.name).filter((fleetName) => !named.has(fleetName)));
+}
+
 /** Where a merged service came from, so a finding can name the entry that set the field. */
 interface ServiceOrigin {
   fleet?: { index: number; entry: Record<string, unknown> };
@@ -144,6 +157,14 @@ function resolveHost(fleet: RawFleet, host: RawHost, hostIndex: number, errors: 
   const origins: ServiceOrigin[] = [];
   for (const { merged, origin } of mergeServiceEntries(fleet.services, host.services, hostIndex)) {
     const blame = (path: PathKey[]) => blamePath(origin, path);
+    const meant = origin.fleet ? undefined : misspeltFleetService(String(merged.name), fleet.services, host.services);
+    if (meant !== undefined) {
+      errors.add(
+        blame(["name"]),
+        `host '${host.name}' has service '${String(merged.name)}', which is not one of the fleet's services: did you mean '${meant}'? (an entry with a fleet service's name changes that service on this host; any other name adds a service of its own, which needs at least ip)`,
+      );
+      continue;
+    }
     const withPreset = applyPreset(merged);
     const parsed = serviceSchema.safeParse(withPreset, { reportInput: true });
     if (!parsed.success) {

@@ -7,8 +7,16 @@ import { hostNameProblem, integer, programPath, smtpText } from "./primitives";
 /** A DNS list zone, optionally `zone:message` (rblsmtpd's own message for an A-record list). */
 const dnsZone = (what: string) =>
   z.string({ error: `${what} must be text, a DNS zone such as zen.spamhaus.org` }).superRefine((s, ctx) => {
+    const url = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/:]*)/.exec(s);
+    if (url)
+      return void ctx.addIssue({
+        code: "custom",
+        message: `${what} '${s}' is a URL; rblsmtpd takes a DNS zone (it would read '${s.split(":")[0]}' as the zone and the rest as its message): write ${url[1] || "zen.spamhaus.org"}`,
+      });
     const colon = s.indexOf(":");
     const zone = colon < 0 ? s : s.slice(0, colon);
+    if (!zone.includes(".") && hostNameProblem(zone, what) === undefined)
+      return void ctx.addIssue({ code: "custom", message: `${what} '${zone}' is not a DNS zone (a zone has a dot, such as zen.spamhaus.org): no client would ever be listed in it` });
     const problem = hostNameProblem(zone, what);
     if (problem) return void ctx.addIssue({ code: "custom", message: `${problem.replace(/a DNS name such as mx1\.example\.com/, "a DNS zone such as zen.spamhaus.org")}` });
     const message = colon < 0 ? "" : s.slice(colon + 1);
