@@ -75,6 +75,9 @@ export function serviceErrors(s: ServiceConfig): ServiceFinding[] {
   return errors;
 }
 
+/** Variables set after AUTH whose lower-case spelling is a likely slip (the environment is case-sensitive). */
+const QMAIL_SMTPD_VARIABLES = ["RELAYCLIENT", "QMAILQUEUE", "DATABYTES", "MAXRCPT", "VALIDRCPTTO_CDB", "SPFBEHAVIOR", "RBLSMTPD", "JGREYLIST", "SIMSCAN_DEBUG", "NOP0FCHECK", "MFCHECK", "RELAYREJ", "DKSIGN", "DKVERIFY", "DOMAINKEYS"];
+
 export function serviceWarnings(s: ServiceConfig): ServiceFinding[] {
   const warnings: ServiceFinding[] = [];
   const warn = (path: ServiceFinding["path"], message: string) => warnings.push({ path, message });
@@ -92,6 +95,11 @@ export function serviceWarnings(s: ServiceConfig): ServiceFinding[] {
     warn(["auth", "checkpasswordProgram"], `${s.auth.checkpasswordProgram} refuses every password: no user can log in`);
   if (s.ssl && (s.port === 25 || s.port === 587) && publicAddress)
     warn(["port"], `an SSL-wrapped service on port ${s.port}: clients expect ${s.port === 25 ? "plain SMTP there (other mail servers cannot deliver)" : "STARTTLS there"}; SSL-wrapped SMTP belongs on 465`);
+  if (!s.ssl && s.port === 465 && publicAddress)
+    warn(["ssl"], "port 465 without ssl: clients on 465 start TLS at once (SMTPS) and would find plain SMTP; set ssl: true, or use port 587 for STARTTLS");
+  for (const name of Object.keys(s.auth.set))
+    if (name !== name.toUpperCase() && QMAIL_SMTPD_VARIABLES.includes(name.toUpperCase()))
+      warn(["auth", "set", name], `qmail-smtpd reads ${name.toUpperCase()}, in capitals; ${name} is another variable, which it ignores: write ${name.toUpperCase()}`);
   if (s.maxConnections > 100)
     warn(["maxConnections"], "more than 100 connections at once: consider another mailhub instead");
   if (s.spf.behavior !== undefined && s.spf.behavior > 3)
