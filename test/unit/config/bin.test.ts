@@ -54,6 +54,8 @@ const invocations: string[][] = [
   ["cdb", "tcprules", "no/such/rules", "-o", "/nonexistent/x.cdb"],
   ["drift", "--help"],
   ["drift"],
+  ["diff", "--help"],
+  ["diff"],
 ];
 
 describe("bin/qmail-fleet (the bundled CLI)", () => {
