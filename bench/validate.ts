@@ -52,13 +52,18 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 const mib = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MiB`;
 const load = () => os.loadavg().map((l) => l.toFixed(2)).join(" ");
 
+/** Example directories that hold no fleet config: CI pipelines, a library program's project files. */
+const NOT_CONFIGS = new Set(["ci", "program"]);
+
 /** The largest config among the examples: what a user's real fleet file looks like at most. */
 function largestExample(): string {
   const files: string[] = [];
   const walk = (dir: string) => {
     for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
       const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) walk(full);
+      if (entry.isDirectory()) {
+        if (!NOT_CONFIGS.has(entry.name)) walk(full);
+      }
       else if (/\.(ya?ml|json)$/.test(entry.name)) files.push(full);
     }
   };
