@@ -105,3 +105,37 @@ export function corpusEntries(): CorpusEntry[] {
 export function scriptForAddress(text: string, address: string): string {
   return text.split(CORPUS_ADDRESS).join(address);
 }
+
+/**
+ * A copy of a host's files holding the given entries, as `qmail-fleet import
+ * --from-dir` reads it: ROOT/service/<service> links to
+ * /var/qmail/supervise/<service>, the entries' files at their host paths,
+ * each tcprules source compiled beside it, and ROOT/etc/passwd with qmaild.
+ * Entries with the same service name get a numbered suffix.
+ */
+export function writeHostCopy(root: string, entries: CorpusEntry[], compileRules: (source: Buffer) => Buffer, address = CORPUS_ADDRESS): Map<CorpusEntry, string> {
+  const names = new Map<CorpusEntry, string>();
+  const used = new Set<string>();
+  fs.mkdirSync(path.join(root, "service"), { recursive: true });
+  fs.mkdirSync(path.join(root, "etc"), { recursive: true });
+  fs.writeFileSync(path.join(root, "etc/passwd"), "root:x:0:0:root:/root:/bin/sh\nqmaild:x:7791:2108::/var/qmail:/usr/sbin/nologin\nqmaill:x:7792:2108::/var/qmail:/usr/sbin/nologin\n");
+  for (const entry of entries) {
+    let name = entry.service;
+    for (let n = 2; used.has(name); n++) name = `${entry.service}${n}`;
+    used.add(name);
+    names.set(entry, name);
+    const dir = path.join(root, "var/qmail/supervise", name);
+    fs.mkdirSync(path.join(dir, "log"), { recursive: true });
+    fs.writeFileSync(path.join(dir, "run"), scriptForAddress(fs.readFileSync(path.join(entry.dir, "run"), "utf8"), address), { mode: 0o755 });
+    fs.writeFileSync(path.join(dir, "log/run"), fs.readFileSync(path.join(entry.dir, "log/run")), { mode: 0o755 });
+    const envDir = path.join(entry.dir, "env");
+    if (fs.existsSync(envDir)) fs.cpSync(envDir, path.join(dir, "env"), { recursive: true });
+    for (const file of entry.files) {
+      fs.mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
+      fs.copyFileSync(path.join(entry.dir, "files", file), path.join(root, file));
+    }
+    for (const rules of entry.tcprules) fs.writeFileSync(path.join(root, rules.cdb), compileRules(fs.readFileSync(path.join(entry.dir, "files", rules.source))));
+    fs.symlinkSync(`/var/qmail/supervise/${name}`, path.join(root, "service", name));
+  }
+  return names;
+}
