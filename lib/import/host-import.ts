@@ -291,7 +291,9 @@ async function readServices(
     const runText = run.toString("utf8");
     try {
       const facts = await factsFor(runText, dir, source);
-      const imported = importService({ name, dir, run: runText, ...(logRun ? { logRun: logRun.toString("utf8") } : {}), hostQmailDir: qmailDir, facts, accounts });
+      const me = await source.read(`${qmailDir}/control/me`);
+      const localName = me?.toString("utf8").split("\n")[0];
+      const imported = importService({ name, dir, run: runText, ...(localName ? { localName } : {}), ...(logRun ? { logRun: logRun.toString("utf8") } : {}), hostQmailDir: qmailDir, facts, accounts });
       out.push({ name, link, dir, imported });
     } catch (error) {
       if (!(error instanceof Error) || error.name === "TypeError" || error.name === "RangeError") throw error;

@@ -25,6 +25,8 @@ export interface ServiceScripts {
   /** The host's qmail directory, when known (default /var/qmail). */
   hostQmailDir?: string;
   facts?: HostFacts;
+  /** The first line of the service's control/me, for values that embed it ("$LOCAL ESMTP"). */
+  localName?: string;
   /** The host's accounts (from /etc/passwd), to name a user given by number. */
   accounts?: Record<string, { uid: string; gid: string }>;
 }
@@ -85,7 +87,7 @@ export function importService(scripts: ServiceScripts): ImportedService {
     const base = path.posix.basename(canonicalText(stage.program));
     if (base === "envdir" && meaning.environmentFrom.length > 0)
       warn(runFile, stage.line, `envdir ${meaning.environmentFrom.join(", ")}: its variables could not be read; import them by hand`);
-    else if (base !== "env" && base !== "envdir")
+    else if (base !== "env" && base !== "envdir" && !(base === "envuidgid" && server0HasU(chain)))
       warn(runFile, stage.line, `${describeStage(stage)}: no option for it; the rendered script passes tcpserver -u/-g instead`);
   }
   if (meaning.environmentCleared) warn(runFile, chain[serverIndex].line, "env -i (an empty environment): no option for it; the rendered script keeps the environment svscan gives");
@@ -197,7 +199,11 @@ export function importService(scripts: ServiceScripts): ImportedService {
     warn(runFile, smtpd.line, `qmail-smtpd with ${smtpd.args.length} argument(s) (${smtpd.args.map(canonicalText).join(" ")}): only LOCAL CHECKPW TRUE (checkpassword AUTH) has an option`);
 
   // The environment, through the option tables.
-  importEnvironment(meaning, fields, group, references, qmailDir, ssl, (line, message) => warn(runFile, line, message), facts, chain);
+  importEnvironment(meaning, fields, group, references, scripts.localName, ssl, (line, message) => warn(runFile, line, message), chain);
+  if (fields.forceTls === true && fields.certificateFile === undefined && !ssl) {
+    fields.certificateFile = references.certificateFile = `${qmailDir}/control/servercert.pem`;
+    warn(runFile, meaning.variables.get("FORCE_TLS")?.line ?? chain[0].line, `FORCE_TLS without TLS_SERVER_CERT: qmail-smtpd reads ${qmailDir}/control/servercert.pem; certificateFile is set to it, which the rendered script exports as TLS_SERVER_CERT`);
+  }
 
   // Where the service's qmail lives: the directory of the control/me it reads; else the host's.
   if (qmailDir !== (scripts.hostQmailDir ?? "/var/qmail")) fields.qmailDir = qmailDir;
@@ -209,7 +215,6 @@ export function importService(scripts: ServiceScripts): ImportedService {
   if (scanner && scanner.program === `${qmailDir}/bin/${scanner.variant === "perl" ? "qmail-scanner-queue.pl" : "qmail-scanner-queue"}`) delete scanner.program;
 
   if (!meaning.stderrToLog) warn(runFile, 1, "stderr is not sent to the log (no exec 2>&1): the rendered script sends it there");
-  for (const [limit, value] of meaning.limits) if (limit.startsWith("softlimit")) warn(runFile, chain[0].line, `${limit} ${value}: no option for it`);
 
   if (scripts.logRun !== undefined) importLog(scripts.logRun, logFile, fields, group, facts, scripts.dir, warn);
   else warn(logFile, 0, "no log/run: the rendered service has a multilog log service");
@@ -229,6 +234,11 @@ export function importService(scripts: ServiceScripts): ImportedService {
 }
 
 export class ImportError extends Error {}
+
+/** tcpserver -U takes its ids from envuidgid: the user warning covers both. */
+function server0HasU(chain: ChainStage[]): boolean {
+  return chain.some((stage) => stage.operands && stage.options?.has("U"));
+}
 
 function integerOr(text: string, fail: () => void): number | undefined {
   if (/^[0-9]+$/.test(text)) return Number(text);
@@ -293,10 +303,9 @@ function importEnvironment(
   fields: Record<string, unknown>,
   group: (name: string) => Record<string, unknown>,
   references: ImportedService["references"],
-  qmailDir: string,
+  localName: string | undefined,
   ssl: boolean,
   warn: (line: number, message: string) => void,
-  facts: HostFacts,
   chain: ChainStage[],
 ): void {
   const table = envOptions();
@@ -316,8 +325,16 @@ function importEnvironment(
       return undefined;
     }
     const known = valueText(value);
-    if (known === undefined) warn(lineOf(name), `${name}=${canonicalText(value)} depends on the host: set it by hand`);
-    return known;
+    if (known !== undefined) return known;
+    // "$LOCAL ESMTP": control/me's first line, known from the host, written out.
+    const onlyLocal = value.segments.every((s) => typeof s === "string" || (s.kind === "firstLine" && s.subject.endsWith("/control/me")));
+    if (onlyLocal && localName !== undefined) {
+      const written = value.segments.map((s) => (typeof s === "string" ? s : localName)).join("");
+      warn(lineOf(name), `${name}=${canonicalText(value)} is written out as ${JSON.stringify(written)} (the script reads control/me when it starts; the config holds the text)`);
+      return written;
+    }
+    warn(lineOf(name), `${name}=${canonicalText(value)} depends on the host: set it by hand`);
+    return undefined;
   };
 
   // QMAILQUEUE: simscan, qmail-scanner or another program.
@@ -403,8 +420,6 @@ function importEnvironment(
     else warn(lineOf("DOMAINKEYS"), "DOMAINKEYS is not 1: the option writes DOMAINKEYS=1");
   } else if (fields.domainKeys) (fields.domainKeys as Record<string, unknown>).enabled = false;
   if (fields.jgreylist === undefined && bases.has("jgreylist")) group("jgreylist");
-  void qmailDir;
-  void facts;
 }
 
 function importLog(

@@ -110,7 +110,8 @@ export function scriptForAddress(text: string, address: string): string {
  * A copy of a host's files holding the given entries, as `qmail-fleet import
  * --from-dir` reads it: ROOT/service/<service> links to
  * /var/qmail/supervise/<service>, the entries' files at their host paths,
- * each tcprules source compiled beside it, and ROOT/etc/passwd with qmaild.
+ * each tcprules source compiled beside it, control/me (mx.corpus.test) and
+ * ROOT/etc/passwd with qmaild.
  * Entries with the same service name get a numbered suffix.
  */
 export function writeHostCopy(root: string, entries: CorpusEntry[], compileRules: (source: Buffer) => Buffer, address = CORPUS_ADDRESS): Map<CorpusEntry, string> {
@@ -118,6 +119,8 @@ export function writeHostCopy(root: string, entries: CorpusEntry[], compileRules
   const used = new Set<string>();
   fs.mkdirSync(path.join(root, "service"), { recursive: true });
   fs.mkdirSync(path.join(root, "etc"), { recursive: true });
+  fs.mkdirSync(path.join(root, "var/qmail/control"), { recursive: true });
+  fs.writeFileSync(path.join(root, "var/qmail/control/me"), "mx.corpus.test\n");
   fs.writeFileSync(path.join(root, "etc/passwd"), "root:x:0:0:root:/root:/bin/sh\nqmaild:x:7791:2108::/var/qmail:/usr/sbin/nologin\nqmaill:x:7792:2108::/var/qmail:/usr/sbin/nologin\n");
   for (const entry of entries) {
     let name = entry.service;
