@@ -6,7 +6,12 @@ import { CdbReader } from "./reader";
 import type { AuthUser } from "./auth";
 import type { TcpRule } from "./tcprules";
 
-export class CdbDumpError extends Error {}
+export class CdbDumpError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "CdbDumpError";
+  }
+}
 
 /** validrcptto entries: `address` (accept) or `!address` (reject), in file order. */
 export function dumpValidRcptTo(bytes: Buffer): string[] {

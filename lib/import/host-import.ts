@@ -102,12 +102,14 @@ async function importRules(cdbPath: string, source: HostSource, warn: (w: Import
   const text = sourcePath !== cdbPath ? await source.read(sourcePath) : undefined;
   if (text) {
     try {
-      if (buildTcpRules(text).equals(cdb)) return rulesFromSource(text.toString("utf8"), rules);
-      warn({ file: sourcePath, line: 0, message: `does not compile to ${cdbPath} (edited since the last tcprules run?): the rules are taken from the cdb, which is what tcpserver uses` });
+      if (buildTcpRules(text).equals(cdb)) rules = rulesFromSource(text.toString("utf8"), rules);
+      else warn({ file: sourcePath, line: 0, message: `does not compile to ${cdbPath} (edited since the last tcprules run?): the rules are taken from the cdb, which is what tcpserver uses` });
     } catch (error) {
       warn({ file: sourcePath, line: 0, message: `cannot be compiled (${(error as Error).message.split("\n")[0]}): the rules are taken from the cdb` });
     }
   }
+  if (!buildTcpRules(rules).equals(cdb))
+    warn({ file: cdbPath, line: 0, message: "some rules set their variables out of name order: the config rebuilds this cdb with the same rules, variables in name order (tcpserver reads it per connection: no restart)" });
   return rules;
 }
 

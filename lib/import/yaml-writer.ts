@@ -26,7 +26,7 @@ const SPECIAL = /^(?:~|null|Null|NULL|true|True|TRUE|false|False|FALSE|yes|Yes|Y
 export function yamlScalar(value: string | number | boolean | null): string {
   if (value === null) return "null";
   if (typeof value !== "string") return String(value);
-  if (value !== "" && /^[A-Za-z0-9_./@$%+^-][A-Za-z0-9_./@$%+^=,:!-]*$/.test(value) && !SPECIAL.test(value) && !value.endsWith(":") && !/:$|: /.test(value) && !value.startsWith("-"))
+  if (value !== "" && /^[A-Za-z0-9_./$+^][A-Za-z0-9_./@$%+^=,:!-]*$/.test(value) && !SPECIAL.test(value) && !value.endsWith(":") && !/:$|: /.test(value) && !value.startsWith("-"))
     return value;
   return JSON.stringify(value);
 }
