@@ -94,7 +94,7 @@ export class SshSource implements HostSource {
   }
 
   async list(dir: string): Promise<string[] | undefined> {
-    const result = await this.run(`cd ${quoted(dir)} 2>/dev/null && for f in * .[!.]*; do [ -e "$f" ] || [ -L "$f" ] && printf '%s\\0' "$f"; done`);
+    const result = await this.run(`cd ${quoted(dir)} 2>/dev/null || exit 3; for f in * .[!.]*; do if [ -e "$f" ] || [ -L "$f" ]; then printf '%s\\0' "$f"; fi; done`);
     if (result.code !== 0) return undefined;
     return result.stdout.toString("utf8").split("\0").filter(Boolean).sort();
   }
