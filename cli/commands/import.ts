@@ -140,7 +140,7 @@ export const importCommand: Command = {
       return 0;
     } catch (error) {
       const known = error instanceof ImportError || error instanceof ImportSourceError || (error instanceof Error && /SSH|host key|connection/i.test(error.message)) || (error as NodeJS.ErrnoException).code !== undefined;
-      process.stderr.write(`qmail-fleet import: ${known ? (error as Error).message : `internal error: ${(error as Error).stack}`}\n`);
+      process.stderr.write(`qmail-fleet import: ${known ? (error as Error).message : `internal error: ${(error as Error).message}`}\n`);
       return 1;
     } finally {
       source.close();

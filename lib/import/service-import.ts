@@ -127,8 +127,11 @@ export function importService(scripts: ServiceScripts): ImportedService {
   };
   const rules = knownText("x", "accessRules");
   if (rules !== undefined) fields.accessRules = references.accessRules = rules;
+  // Without -c tcpserver takes 40 at once; a -c only the host can tell leaves the option to the admin.
+  const connectionsGiven = options.has("c");
   const connections = knownText("c", "maxConnections");
-  fields.maxConnections = connections === undefined ? 40 : integerOr(connections, () => warn(runFile, server.line, `-c ${connections} is not a number`));
+  if (!connectionsGiven) fields.maxConnections = 40;
+  else if (connections !== undefined) fields.maxConnections = integerOr(connections, () => warn(runFile, server.line, `-c ${connections} is not a number`));
   const backlog = knownText("b", "backlog");
   if (backlog !== undefined) fields.backlog = integerOr(backlog, () => warn(runFile, server.line, `-b ${backlog} is not a number`));
 
