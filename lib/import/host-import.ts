@@ -321,7 +321,7 @@ function acknowledgeHazards(raw: Record<string, unknown>, serviceFields: Array<R
       const node = services[index] as { comments: string[] };
       node.comments.unshift(`It runs like this today: hazard ${hazard[1]} acknowledged so the import changes nothing. Review it.`);
       warn({ file: `service ${String(fields.name)}`, line: 0, message: `${error.message.replace(/; change it, or accept.*$/, "")}: acknowledged in the imported config; review it` });
-    }
+    } else warn({ file: "the imported config", line: 0, message: `does not validate, fix it by hand: ${error.path}: ${error.message}` });
   }
 }
 

@@ -85,3 +85,14 @@ describe("constructs the config cannot express", () => {
     expect(result.yaml).toContain("/var/qmail/supervise/smtpd/run:14: SMTPAUTH=+cram: no option for it");
   });
 });
+
+describe("a host the config cannot take as it is", () => {
+  it("two services on one address and port: imported, and the error named as a warning", async () => {
+    const root = fs.mkdtempSync(path.join(scratch, "collision-"));
+    const entries = corpusEntries().filter((e) => e.id === "03-patch-script-mx" || e.id === "12-rblsmtpd-lists");
+    writeHostCopy(root, entries, (source) => buildTcpRules(source));
+    const result = await importHost(new DirectorySource(root), { hostName: "mx1", address: "192.0.2.25", hostKey: HOST_KEY });
+    expect((result.raw.hosts as Array<{ services: unknown[] }>)[0].services).toHaveLength(2);
+    expect(result.warnings.filter((w) => w.file === "the imported config").map((w) => w.message).join("\n")).toMatch(/does not validate.*192\.0\.2\.25/s);
+  });
+});
