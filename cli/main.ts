@@ -21,7 +21,7 @@ const commands: Record<string, () => Command> = {
   validate: () => (prepareConfigCommand(), (require("./commands/validate") as typeof import("./commands/validate")).validateCommand),
   render: () => (prepareConfigCommand(), (require("./commands/render") as typeof import("./commands/render")).renderCommand),
   diff: () => (prepareConfigCommand(), (require("./commands/diff") as typeof import("./commands/diff")).diffCommand),
-  // import: added with the run-script importer
+  import: () => (prepareConfigCommand(), (require("./commands/import") as typeof import("./commands/import")).importCommand),
   cdb: () => require("./commands/cdb").cdbCommand,
   drift: () => (require("./commands/drift") as typeof import("./commands/drift")).driftCommand,
 };

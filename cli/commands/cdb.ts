@@ -37,7 +37,10 @@ Debian tools (cdbmake, cdb -c, tcprules) for the same records.
   tcprules      tcprules source           -> rules cdb (tcpserver -x)
   auth          users file                -> auth.cdb (AUTH_CDB)
 
-Run \`qmail-fleet cdb <kind> --help\` for the input format.`,
+Run \`qmail-fleet cdb <kind> --help\` for the input format.
+
+  qmail-fleet cdb dump <validrcptto|tcprules|auth> CDB
+                prints a cdb back in its config form (see cdb dump --help)`,
   validrcptto: `usage: qmail-fleet cdb validrcptto INPUT -o validrcptto.cdb [--diff]
 
 INPUT: one entry per line; '#' comment lines and blank lines are ignored,
@@ -147,8 +150,9 @@ async function build(kind: CdbKind, input: string, output: string, diff: boolean
 const INPUT_ERRORS = new Set(["ValidRcptToSourceError", "TcpRulesSourceError", "AuthSourceError", "CdbTooLargeError"]);
 
 export const cdbCommand: Command = {
-  summary: "build validrcptto.cdb, tcprules cdb or auth.cdb (byte-identical to the Debian tools)",
+  summary: "build validrcptto.cdb, tcprules cdb or auth.cdb (byte-identical to the Debian tools), or dump one back to config form",
   async run(args: string[]): Promise<number> {
+    if (args[0] === "dump") return (await import("./cdb-dump")).runDump(args.slice(1));
     const parsed = parseArguments(args);
     if (typeof parsed === "string") {
       process.stderr.write(`qmail-fleet cdb: ${parsed}\n${HELP.overview}\n`);

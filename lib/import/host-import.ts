@@ -1,0 +1,332 @@
+// Reads one host's services (each /service/* link, its run and log/run, the
+// files their options point at) and turns them into a stack config: YAML with
+// comments, every line the config cannot express listed as a warning with its
+// file and line, everything else kept.
+import * as path from "node:path";
+import { parseFleetConfig } from "../config";
+import { buildTcpRules, type TcpRule } from "../cdb/tcprules";
+import { dumpAuth, dumpTcpRules, dumpValidRcptTo } from "../cdb/dump";
+import { runScriptMeaning, type HostFacts } from "./run-script-meaning";
+import { importService, ImportError, type ImportWarning } from "./service-import";
+import type { HostSource } from "./host-source";
+import { commented, toYaml, type YamlNode, type YamlObject } from "./yaml-writer";
+
+export interface ImportOptions {
+  /** Name of the host in the config. */
+  hostName: string;
+  /** Address SSH connects to, as written into the config. */
+  address: string;
+  /** The pinned key line, or a known_hosts file the config names instead. */
+  hostKey?: string;
+  knownHostsFile?: string;
+  /** svscan's directory; default: the first of /service, /etc/service, /var/service that exists. */
+  serviceDir?: string;
+  /** Base name of side files the config refers to (the validrcptto list), e.g. `mx1`. */
+  sideFilePrefix?: string;
+}
+
+export interface SideFile {
+  /** Name relative to the config file. */
+  name: string;
+  bytes: Buffer;
+  mode: number;
+}
+
+export interface HostImport {
+  /** The stack file text (`config:` with `qmail-fleet:` keys). */
+  yaml: string;
+  /** The config as data (keys without the project prefix), as the loader reads it. */
+  raw: Record<string, unknown>;
+  warnings: ImportWarning[];
+  sideFiles: SideFile[];
+}
+
+const SERVICE_DIRS = ["/service", "/etc/service", "/var/service"];
+
+function accountsOf(passwd: string | undefined): Record<string, { uid: string; gid: string }> {
+  const accounts: Record<string, { uid: string; gid: string }> = {};
+  for (const line of (passwd ?? "").split("\n")) {
+    const [name, , uid, gid] = line.split(":");
+    if (name && /^[0-9]+$/.test(uid ?? "") && /^[0-9]+$/.test(gid ?? "")) accounts[name] = { uid, gid };
+  }
+  return accounts;
+}
+
+/** Files a script reads through $(cat ...) or $(head ...), and envdirs, read from the host as facts. Not control/me: its lookup maps onto the default local name. */
+async function factsFor(run: string, serviceDir: string, source: HostSource): Promise<HostFacts> {
+  const first = runScriptMeaning(run, { serviceDir });
+  const files: Record<string, string> = {};
+  const envdirs: Record<string, Record<string, string | null>> = {};
+  const lookups = new Set<string>();
+  const collect = (value: { segments: Array<string | { kind: string; subject: string }> }) => {
+    for (const segment of value.segments)
+      if (typeof segment !== "string" && (segment.kind === "contents" || segment.kind === "firstLine") && !segment.subject.endsWith("/control/me")) lookups.add(segment.subject);
+  };
+  for (const variable of first.variables.values()) collect(variable.value);
+  for (const stage of first.chain) [stage.program, ...stage.args].forEach(collect);
+  for (const file of lookups) {
+    const bytes = await source.read(file);
+    if (bytes) files[file] = bytes.toString("utf8");
+  }
+  for (const dir of first.environmentFrom) {
+    const resolved = path.posix.join(serviceDir, dir);
+    const names = await source.list(resolved);
+    if (!names) continue;
+    const values: Record<string, string | null> = {};
+    for (const name of names) {
+      const bytes = await source.read(`${resolved}/${name}`);
+      if (bytes === undefined) continue;
+      // envdir: the first line, trailing blanks cut, NUL as newline; an empty file removes the variable.
+      values[name] = bytes.length === 0 ? null : bytes.toString("utf8").split("\n")[0].replace(/[ \t]+$/, "").replace(/\0/g, "\n");
+    }
+    envdirs[resolved] = values;
+  }
+  return { files, envdirs };
+}
+
+/** Rules from the source file beside the cdb when it compiles to the same bytes, else from the cdb. */
+async function importRules(cdbPath: string, source: HostSource, warn: (w: ImportWarning) => void): Promise<TcpRule[] | undefined> {
+  const cdb = await source.read(cdbPath);
+  if (!cdb) {
+    warn({ file: cdbPath, line: 0, message: "the rules cdb tcpserver -x names is missing: no tcpRules imported for it (tcpserver refuses every client without -X)" });
+    return undefined;
+  }
+  let rules: TcpRule[];
+  try {
+    rules = dumpTcpRules(cdb);
+  } catch (error) {
+    warn({ file: cdbPath, line: 0, message: `not imported: ${(error as Error).message}` });
+    return undefined;
+  }
+  const sourcePath = cdbPath.replace(/\.cdb$/, "");
+  const text = sourcePath !== cdbPath ? await source.read(sourcePath) : undefined;
+  if (text) {
+    try {
+      if (buildTcpRules(text).equals(cdb)) rules = rulesFromSource(text.toString("utf8"), rules);
+      else warn({ file: sourcePath, line: 0, message: `does not compile to ${cdbPath} (edited since the last tcprules run?): the rules are taken from the cdb, which is what tcpserver uses` });
+    } catch (error) {
+      warn({ file: sourcePath, line: 0, message: `cannot be compiled (${(error as Error).message.split("\n")[0]}): the rules are taken from the cdb` });
+    }
+  }
+  if (!buildTcpRules(rules).equals(cdb))
+    warn({ file: cdbPath, line: 0, message: "some rules set their variables out of name order: the config rebuilds this cdb with the same rules, variables in name order (tcpserver reads it per connection: no restart)" });
+  return rules;
+}
+
+/** The source's rules as written (a range stays one rule), when they compile to the same records as the cdb's. */
+function rulesFromSource(text: string, fromCdb: TcpRule[]): TcpRule[] {
+  const rules: TcpRule[] = [];
+  for (const raw of text.split("\n")) {
+    const line = raw.replace(/[ \t]+$/, "");
+    if (line === "" || line.startsWith("#")) continue;
+    const colon = line.indexOf(":");
+    const address = line.slice(0, colon);
+    const rest = line.slice(colon + 1);
+    const action = rest.startsWith("deny") ? "deny" : "allow";
+    const env: Record<string, string> = {};
+    let vars = rest.slice(action.length);
+    while (vars.startsWith(",")) {
+      const match = /^,([^=,]+)=(.)/.exec(vars);
+      if (!match) return fromCdb;
+      const end = vars.indexOf(match[2], match[0].length);
+      if (end < 0) return fromCdb;
+      env[match[1]] = vars.slice(match[0].length, end);
+      vars = vars.slice(end + 1);
+    }
+    if (vars !== "") return fromCdb;
+    rules.push({ address, action, ...(Object.keys(env).length > 0 ? { env } : {}) });
+  }
+  // Rendering sorts each rule's variables; keep the source only when that gives the same cdb.
+  return buildTcpRules(rules).equals(buildTcpRules(fromCdb)) ? rules : fromCdb;
+}
+
+export async function importHost(source: HostSource, options: ImportOptions): Promise<HostImport> {
+  const warnings: ImportWarning[] = [];
+  const warn = (warning: ImportWarning) => warnings.push(warning);
+  let serviceDir = options.serviceDir;
+  if (!serviceDir) {
+    for (const candidate of SERVICE_DIRS) if ((await source.list(candidate)) !== undefined) { serviceDir = candidate; break; }
+    if (!serviceDir) throw new ImportError(`${source.name}: none of ${SERVICE_DIRS.join(", ")} exists: give --service-dir`);
+  }
+  const links = await source.list(serviceDir);
+  if (!links) throw new ImportError(`${source.name}: ${serviceDir} cannot be read`);
+  const accounts = accountsOf((await source.read("/etc/passwd"))?.toString("utf8"));
+  // The host's qmail directory: the one most services read control/me from (else run qmail-smtpd from).
+  const read = await readServices(source, serviceDir, links, accounts, "/var/qmail", warn);
+  const hints = read.flatMap((s) => (s.imported?.qmailDirHint ? [s.imported.qmailDirHint] : []));
+  const qmailDir = mostCommon(hints.filter((h) => h.from === "control/me").map((h) => h.dir)) ?? mostCommon(hints.map((h) => h.dir)) ?? "/var/qmail";
+  const services_ = qmailDir === "/var/qmail" ? read : await readServices(source, serviceDir, links, accounts, qmailDir, () => undefined);
+
+  const services: YamlNode[] = [];
+  const serviceFields: Array<Record<string, unknown>> = [];
+  const superviseDirs: string[] = [];
+  const references = { accessRules: new Set<string>(), validRcptTo: new Set<string>(), authCdb: new Set<string>(), certificates: new Set<string>() };
+  for (const { name, link, dir, imported } of services_) {
+    if (!imported) continue;
+    if (!/^[a-z0-9][a-z0-9_-]*$/.test(name)) warn({ file: link, line: 0, message: `the name ${name} is not a valid service name in the config: rename it` });
+    warnings.push(...imported.warnings);
+    superviseDirs.push(path.posix.dirname(dir));
+    const refs = imported.references;
+    if (refs.accessRules) references.accessRules.add(refs.accessRules);
+    if (refs.validRcptTo) references.validRcptTo.add(refs.validRcptTo);
+    if (refs.authCdb) references.authCdb.add(refs.authCdb);
+    if (refs.certificateFile) references.certificates.add(refs.certificateFile);
+    serviceFields.push(imported.fields);
+    const notes = imported.warnings.map((w) => `${w.file}:${w.line}: ${w.message}`);
+    services.push(commented(notes.length > 0 ? ["Not carried over (see the warnings):", ...notes.map((n) => `  ${n}`)] : [], imported.fields as YamlObject));
+  }
+
+  // Host paths: where the service links and supervise directories are.
+  const host: YamlObject = { name: options.hostName, address: options.address };
+  host.ssh = options.hostKey ? { hostKey: options.hostKey } : { knownHostsFile: options.knownHostsFile ?? "~/.ssh/known_hosts" };
+  if (qmailDir !== "/var/qmail") host.qmailDir = qmailDir;
+  if (serviceDir !== "/service") host.serviceDir = serviceDir;
+  const supervise = mostCommon(superviseDirs);
+  if (supervise && supervise !== `${qmailDir}/supervise`) host.superviseDir = supervise;
+  for (const [index, dir] of superviseDirs.entries())
+    if (dir !== (supervise ?? dir)) warn({ file: `${serviceDir}/${String(serviceFields[index]?.name)}`, line: 0, message: `its directory is under ${dir}, not ${supervise}: the rendered service lives under superviseDir` });
+  host.services = services;
+
+  const raw: Record<string, unknown> = {};
+  const document: YamlObject = {};
+  const sideFiles: SideFile[] = [];
+  const prefix = options.sideFilePrefix ?? options.hostName;
+
+  // The files the options point at.
+  const tcpRules: Record<string, unknown> = {};
+  for (const cdbPath of [...references.accessRules].sort()) {
+    const rules = await importRules(cdbPath, source, warn);
+    if (rules) tcpRules[cdbPath] = { rules };
+  }
+  const validRcptTo = [...references.validRcptTo].sort();
+  if (validRcptTo.length > 1) warn({ file: validRcptTo[1], line: 0, message: `a second validrcptto.cdb: the config has one list for every service; only ${validRcptTo[0]} is imported` });
+  if (validRcptTo.length > 0) {
+    const cdb = await source.read(validRcptTo[0]);
+    if (!cdb) warn({ file: validRcptTo[0], line: 0, message: "missing on the host: no validRcptTo entries imported" });
+    else {
+      try {
+        const entries = dumpValidRcptTo(cdb);
+        const name = `${prefix}-validrcptto.txt`;
+        sideFiles.push({ name, bytes: Buffer.from(entries.map((e) => `${e}\n`).join("")), mode: 0o644 });
+        document["qmail-fleet:validRcptTo"] = commented([`${entries.length} entries of ${validRcptTo[0]}, one per line in ${name}`], { files: [name] });
+        raw.validRcptTo = { files: [name] };
+      } catch (error) {
+        warn({ file: validRcptTo[0], line: 0, message: `not imported: ${(error as Error).message}` });
+      }
+    }
+  }
+  const authCdbs = [...references.authCdb].sort();
+  if (authCdbs.length > 1) warn({ file: authCdbs[1], line: 0, message: `a second auth.cdb: the config has one user list for every service; only ${authCdbs[0]} is imported` });
+  if (authCdbs.length > 0) {
+    const cdb = await source.read(authCdbs[0]);
+    if (!cdb) warn({ file: authCdbs[0], line: 0, message: "missing on the host: no authUsers imported" });
+    else {
+      try {
+        const users = dumpAuth(cdb).map((user) => ({ ...user }) as unknown as YamlObject);
+        document["qmail-fleet:authUsers"] = commented(
+          [
+            `${users.length} users of ${authCdbs[0]}, hashes as they are. Keep them out of plain text:`,
+            "move this list into a secret, e.g. pulumi config set --secret --path 'authUsers' < users.json",
+          ],
+          users,
+        );
+        raw.authUsers = users;
+      } catch (error) {
+        warn({ file: authCdbs[0], line: 0, message: `not imported: ${(error as Error).message}` });
+      }
+    }
+  }
+  for (const file of [...references.certificates].sort())
+    warn({
+      file,
+      line: 0,
+      message: `certificate and key stay as they are on the host (not read: the key is a secret). To let qmail-fleet manage them: pulumi config set sslCertificate < the chain; ssh ${options.address} cat the key file | pulumi config set --secret sslKey`,
+    });
+  if (Object.keys(tcpRules).length > 0) {
+    document["qmail-fleet:tcpRules"] = commented(["tcprules of the services' accessRules, first match wins"], tcpRules as YamlObject);
+    raw.tcpRules = tcpRules;
+  }
+
+  raw.hosts = [{ ...host, services: serviceFields }];
+  acknowledgeHazards(raw, serviceFields, services, warn);
+  document["qmail-fleet:hosts"] = [host];
+  const header = [
+    `Imported by qmail-fleet import from ${source.name} (${serviceDir}).`,
+    `${warnings.length} line(s) could not be expressed: each is listed above its service and printed by the import.`,
+    "Check with: npx qmail-fleet validate <this file>",
+  ];
+  const ordered: YamlObject = {};
+  for (const key of ["qmail-fleet:tcpRules", "qmail-fleet:validRcptTo", "qmail-fleet:authUsers", "qmail-fleet:hosts"]) if (document[key]) ordered[key] = document[key];
+  return { yaml: toYaml({ config: ordered }, header), raw, warnings, sideFiles };
+}
+
+interface ReadService {
+  name: string;
+  link: string;
+  dir: string;
+  imported?: ReturnType<typeof importService>;
+}
+
+/** Each service link's scripts, imported against the host's qmail directory. */
+async function readServices(
+  source: HostSource,
+  serviceDir: string,
+  links: string[],
+  accounts: Record<string, { uid: string; gid: string }>,
+  qmailDir: string,
+  warn: (w: ImportWarning) => void,
+): Promise<ReadService[]> {
+  const out: ReadService[] = [];
+  for (const name of links) {
+    if (name.startsWith(".")) continue;
+    const link = `${serviceDir}/${name}`;
+    const target = await source.readLink(link);
+    const dir = target === undefined ? link : path.posix.resolve(serviceDir, target);
+    if (target === undefined) warn({ file: link, line: 0, message: "a directory, not a link: qmail-fleet links /service entries to their supervise directory" });
+    const run = await source.read(`${dir}/run`);
+    if (!run) {
+      warn({ file: `${dir}/run`, line: 0, message: "no run script: service not imported" });
+      out.push({ name, link, dir });
+      continue;
+    }
+    const logRun = await source.read(`${dir}/log/run`);
+    const runText = run.toString("utf8");
+    try {
+      const facts = await factsFor(runText, dir, source);
+      const me = await source.read(`${qmailDir}/control/me`);
+      const localName = me?.toString("utf8").split("\n")[0];
+      const imported = importService({ name, dir, run: runText, ...(localName ? { localName } : {}), ...(logRun ? { logRun: logRun.toString("utf8") } : {}), hostQmailDir: qmailDir, facts, accounts });
+      out.push({ name, link, dir, imported });
+    } catch (error) {
+      if (!(error instanceof Error) || error.name === "TypeError" || error.name === "RangeError") throw error;
+      warn({ file: `${dir}/run`, line: 0, message: `service not imported: ${error.message}` });
+      out.push({ name, link, dir });
+    }
+  }
+  return out;
+}
+
+/** A service that runs with a hazard today keeps running with it: acknowledged, and said so. */
+function acknowledgeHazards(raw: Record<string, unknown>, serviceFields: Array<Record<string, unknown>>, services: YamlNode[], warn: (w: ImportWarning) => void): void {
+  const parsed = parseFleetConfig(raw, {});
+  if (parsed.ok) return;
+  for (const error of parsed.errors) {
+    const match = /^hosts\[0\]\.services\[(\d+)\][^:]*$/.exec(error.path);
+    const hazard = /^hazard ([a-z-]+):/.exec(error.message);
+    if (match && hazard) {
+      const index = Number(match[1]);
+      const fields = serviceFields[index];
+      const list = ((fields.acknowledge ??= []) as string[]);
+      if (!list.includes(hazard[1])) list.push(hazard[1]);
+      const node = services[index] as { comments: string[] };
+      node.comments.unshift(`It runs like this today: hazard ${hazard[1]} acknowledged so the import changes nothing. Review it.`);
+      warn({ file: `service ${String(fields.name)}`, line: 0, message: `${error.message.replace(/; change it, or accept.*$/, "")}: acknowledged in the imported config; review it` });
+    } else warn({ file: "the imported config", line: 0, message: `does not validate, fix it by hand: ${error.path}: ${error.message}` });
+  }
+}
+
+function mostCommon(values: string[]): string | undefined {
+  const counts = new Map<string, number>();
+  for (const value of values) counts.set(value, (counts.get(value) ?? 0) + 1);
+  return [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]?.[0];
+}

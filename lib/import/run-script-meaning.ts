@@ -1,0 +1,613 @@
+// What a run script runs, whatever its layout: the final exec chain (each
+// program with its arguments, variables expanded where their value is
+// known), the environment the last program gets, limits and the user. Two
+// scripts that run the same thing have equal meanings (sameMeaning), however
+// differently they are written. Pure: what only the host can tell (ids, the
+// first line of control/me, envdir contents) comes in as facts, or stays a
+// named unknown.
+import * as path from "node:path";
+import { readShellCommands, ShellSyntaxError, type SimpleCommand, type Word } from "./shell-words";
+import {
+  canonicalText,
+  joinValues,
+  knownValue,
+  lookupValue,
+  valueText,
+  type Lookup,
+  type ScriptValue,
+} from "./script-value";
+
+/** What the host can tell about things a script looks up. */
+export interface HostFacts {
+  /** Numeric ids by user name: `id -u NAME` and `id -g NAME`. */
+  users?: Record<string, { uid: string; gid: string }>;
+  /** Text of files by absolute path (or relative to serviceDir when that is not given). */
+  files?: Record<string, string>;
+  /** envdir directories by path: each variable's value, or null for an empty file (unset). */
+  envdirs?: Record<string, Record<string, string | null>>;
+  /** Output of other commands by their text, e.g. `hostname`. */
+  commands?: Record<string, string>;
+}
+
+export interface MeaningOptions {
+  /** The service directory the script runs in (relative paths are resolved against it). */
+  serviceDir?: string;
+  facts?: HostFacts;
+}
+
+export interface ChainStage {
+  /** The program as the script names it (relative paths resolved against the directory it runs in). */
+  program: ScriptValue;
+  /** Its arguments; for tcpserver, sslserver, rblsmtpd and softlimit in one canonical form (see effectiveOptions). */
+  args: ScriptValue[];
+  /** Effective options of tcpserver, sslserver, rblsmtpd and softlimit by letter (true for a flag). */
+  options?: Map<string, ScriptValue | true>;
+  /** tcpserver's and sslserver's address and port (a port name given as its number). */
+  operands?: ScriptValue[];
+  /** rblsmtpd's -a and -r lists, in order. */
+  lists?: Array<[string, ScriptValue]>;
+  /** env, envdir, envuidgid: they only set variables, which `environment` holds. */
+  environmentOnly?: boolean;
+  /** 1-based line of the exec command. */
+  line: number;
+}
+
+/** Something in the script this reading does not evaluate, or that has no effect on what runs. */
+export interface ScriptNote {
+  line: number;
+  endLine: number;
+  text: string;
+  reason: string;
+}
+
+export interface RunScriptMeaning {
+  chain: ChainStage[];
+  /** Variables the last program gets from the script (null: removed). Inherited ones are not listed. */
+  environment: Map<string, ScriptValue | null>;
+  /** True when `env -i` (or `env -`) started from an empty environment. */
+  environmentCleared: boolean;
+  /** envdir directories whose contents the facts did not give. */
+  environmentFrom: string[];
+  /** softlimit flags and ulimit settings, e.g. `softlimit -m` → `2000000`. */
+  limits: Map<string, string>;
+  /** Where stderr goes: true when `exec 2>&1` (or `2>&1` on the exec) sends it to the log. */
+  stderrToLog: boolean;
+  /** Lines run before the exec that are not plain settings (start-up checks, function calls, ...). */
+  notes: ScriptNote[];
+  /** Shell variables at the exec (exported or not), for readers that map values back to options. */
+  variables: Map<string, { value: ScriptValue; exported: boolean; line: number }>;
+}
+
+export class RunScriptError extends Error {}
+
+interface State {
+  variables: Map<string, { value: ScriptValue; exported: boolean; line: number }>;
+  cwd: string;
+  notes: ScriptNote[];
+  limits: Map<string, string>;
+  stderrToLog: boolean;
+  exec?: { command: SimpleCommand; prefix: Array<[string, ScriptValue]> };
+}
+
+/** Service names run scripts use for their port, as /etc/services has them. */
+const PORT_NAMES: Record<string, string> = { smtp: "25", submission: "587", smtps: "465", ssmtp: "465", urd: "465" };
+
+/**
+ * How a program's options combine: letters that cancel each other (the last
+ * one given wins) and values that equal the program's default (as good as
+ * absent). So `-vRH -c50` and `-H -v -c 50 -R` compare equal.
+ */
+interface OptionRules {
+  exclusive: string[];
+  defaults: Record<string, string | true>;
+}
+
+const SERVER_OPTIONS: OptionRules = {
+  exclusive: ["qQv", "hH", "pP", "rR", "oO", "dD", "eE", "sS", "nN"],
+  defaults: { Q: true, h: true, P: true, r: true, O: true, c: "40", b: "20", t: "26" },
+};
+const RBLSMTPD_OPTIONS: OptionRules = { exclusive: ["bB", "cC"], defaults: { B: true, C: true, t: "60" } };
+const SOFTLIMIT_OPTIONS: OptionRules = { exclusive: [], defaults: {} };
+
+function effectiveOptions(given: Array<[string, ScriptValue | undefined]>, rules: OptionRules): Map<string, ScriptValue | true> {
+  const effective = new Map<string, ScriptValue | true>();
+  for (const [letter, value] of given) {
+    const group = rules.exclusive.find((letters) => letters.includes(letter));
+    if (group) for (const other of group) effective.delete(other);
+    effective.set(letter, value ?? true);
+  }
+  for (const [letter, value] of [...effective]) {
+    const fallback = rules.defaults[letter];
+    if (fallback === true ? value === true : fallback !== undefined && value !== true && valueText(value) === fallback) effective.delete(letter);
+  }
+  return new Map([...effective].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+function optionWords(options: Map<string, ScriptValue | true>): ScriptValue[] {
+  return [...options].flatMap(([letter, value]) => (value === true ? [knownValue(`-${letter}`)] : [knownValue(`-${letter}`), value]));
+}
+
+/** Variables a supervised script inherits from svscan and that stay exported when assigned. */
+const INHERITED_EXPORTED = new Set(["PATH"]);
+
+export function runScriptMeaning(text: string, options: MeaningOptions = {}): RunScriptMeaning {
+  const facts = options.facts ?? {};
+  const state: State = {
+    variables: new Map(),
+    cwd: options.serviceDir ?? ".",
+    notes: [],
+    limits: new Map(),
+    stderrToLog: false,
+  };
+  let commands;
+  try {
+    commands = readShellCommands(text);
+  } catch (error) {
+    if (error instanceof ShellSyntaxError) throw new RunScriptError(`cannot read the script: ${error.message}`);
+    throw error;
+  }
+  const note = (c: { line: number; endLine: number; text: string }, reason: string) =>
+    state.notes.push({ line: c.line, endLine: c.endLine, text: firstLine(c.text), reason });
+
+  for (const command of commands) {
+    if (state.exec) {
+      note(command, "after the final exec: never runs");
+      continue;
+    }
+    if (command.kind === "compound") {
+      note(command, `${describeCompound(command.keyword)}: not evaluated`);
+      // Variables it may set are no longer known.
+      for (const name of assignedNames(command.text)) {
+        state.variables.set(name, {
+          value: lookupValue({ kind: "command", subject: `${name} as set at line ${command.line}` }),
+          exported: state.variables.get(name)?.exported ?? INHERITED_EXPORTED.has(name),
+          line: command.line,
+        });
+      }
+      continue;
+    }
+    if (command.joinedBy === "||" && isExitOnFailure(command)) continue; // `X=$(id -u u) || exit 111`
+    if (command.joinedBy === "&&" || command.joinedBy === "||" || command.joinedBy === "|" || command.joinedBy === "&") {
+      note(command, `joined by '${command.joinedBy}': not evaluated`);
+      continue;
+    }
+    runSimple(command, state, facts, note);
+  }
+  if (!state.exec) throw new RunScriptError("the script has no final `exec` of a server: nothing to import");
+  return chainMeaning(state, facts);
+}
+
+function runSimple(
+  command: SimpleCommand,
+  state: State,
+  facts: HostFacts,
+  note: (c: SimpleCommand, reason: string) => void,
+): void {
+  const words = command.words;
+  // Leading NAME=value words.
+  const assignments: Array<[string, ScriptValue]> = [];
+  let index = 0;
+  for (; index < words.length; index++) {
+    const assignment = splitAssignment(words[index]);
+    if (!assignment) break;
+    assignments.push([assignment.name, expandJoined(assignment.value, state, facts)]);
+  }
+  const rest = words.slice(index);
+  if (rest.length === 0) {
+    for (const [name, value] of assignments) {
+      const old = state.variables.get(name);
+      state.variables.set(name, { value, exported: old?.exported ?? INHERITED_EXPORTED.has(name), line: command.line });
+    }
+    if (command.redirections.length > 0) note(command, "redirection of an assignment: not evaluated");
+    return;
+  }
+  const name = wordText(rest[0]);
+  if (name === "export") {
+    for (const word of rest.slice(1)) {
+      const assignment = splitAssignment(word);
+      if (assignment) {
+        state.variables.set(assignment.name, { value: expandJoined(assignment.value, state, facts), exported: true, line: command.line });
+      } else {
+        const variable = wordText(word);
+        if (variable === undefined || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(variable)) {
+          note(command, "export of something other than a variable name");
+          continue;
+        }
+        const old = state.variables.get(variable);
+        state.variables.set(variable, {
+          value: old?.value ?? lookupValue({ kind: "inherited", subject: variable }),
+          exported: true,
+          line: old ? old.line : command.line,
+        });
+      }
+    }
+    return;
+  }
+  if (name === "exec") {
+    if (rest.length === 1) {
+      // `exec 2>&1` (or another redirection of the script itself)
+      for (const redirection of command.redirections) {
+        if (redirection === "2>&1") state.stderrToLog = true;
+        else note(command, `redirection ${redirection}: not evaluated`);
+      }
+      return;
+    }
+    state.exec = { command: { ...command, words: rest.slice(1) }, prefix: assignments };
+    for (const redirection of command.redirections) {
+      if (redirection === "2>&1") state.stderrToLog = true;
+      else note(command, `redirection ${redirection}: not evaluated`);
+    }
+    return;
+  }
+  if (name === "cd" && rest.length === 2) {
+    const dir = valueText(expandJoined(rest[1], state, facts));
+    if (dir !== undefined) {
+      state.cwd = dir.startsWith("/") ? path.posix.normalize(dir) : path.posix.join(state.cwd, dir);
+      return;
+    }
+  }
+  if (name === "ulimit" && rest.length >= 2) {
+    const args = rest.slice(1).map((w) => wordText(w) ?? "?");
+    state.limits.set(`ulimit ${args.slice(0, -1).join(" ")}`.trim(), args[args.length - 1]);
+    note(command, "ulimit: a limit of the script's own shell");
+    return;
+  }
+  note(command, "a command run before the exec: not evaluated");
+}
+
+function chainMeaning(state: State, facts: HostFacts): RunScriptMeaning {
+  const { command, prefix } = state.exec!;
+  const environment = new Map<string, ScriptValue | null>();
+  for (const [name, variable] of state.variables) if (variable.exported) environment.set(name, variable.value);
+  for (const [name, value] of prefix) environment.set(name, value);
+  let environmentCleared = false;
+  const environmentFrom: string[] = [];
+
+  const fields = command.words.flatMap((word) => expandFields(word, state, facts));
+  const chain: ChainStage[] = [];
+  let at = 0;
+  const take = () => fields[at++];
+  const resolveProgram = (program: ScriptValue): ScriptValue => {
+    const text = valueText(program);
+    return text !== undefined && text.includes("/") && !text.startsWith("/") && state.cwd.startsWith("/")
+      ? knownValue(path.posix.join(state.cwd, text))
+      : program;
+  };
+  /** getopt-style options at `at`: grouped flags (-vRH), values glued (-c50) or apart (-c 50). */
+  const takeOptions = (withValue: string): Array<[string, ScriptValue | undefined]> => {
+    const options: Array<[string, ScriptValue | undefined]> = [];
+    while (at < fields.length) {
+      const text = valueText(fields[at]);
+      if (text === "--") {
+        at++;
+        break;
+      }
+      const first = fields[at].segments[0];
+      if (typeof first !== "string" || !/^-[A-Za-z0-9]/.test(first)) break;
+      const word = fields[at++];
+      for (let i = 1; i < first.length; i++) {
+        const letter = first[i];
+        if (!withValue.includes(letter)) {
+          options.push([letter, undefined]);
+          continue;
+        }
+        const glued = { segments: [first.slice(i + 1), ...word.segments.slice(1)].filter((s) => s !== "") };
+        if (glued.segments.length > 0) options.push([letter, glued]);
+        else {
+          const value = take();
+          if (value === undefined) throw new RunScriptError(`line ${command.line}: -${letter} is missing its value`);
+          options.push([letter, value]);
+        }
+        break;
+      }
+    }
+    return options;
+  };
+  while (at < fields.length) {
+    const program = resolveProgram(take());
+    const base = path.posix.basename(canonicalText(program));
+    const stage: ChainStage = { program, args: [], line: command.line };
+    chain.push(stage);
+    const arg = () => {
+      const value = take();
+      if (value === undefined) throw new RunScriptError(`line ${command.line}: ${base} is missing an argument`);
+      stage.args.push(value);
+      return value;
+    };
+    switch (base) {
+      case "softlimit": {
+        stage.options = effectiveOptions(takeOptions("mdsloapfcrt"), SOFTLIMIT_OPTIONS);
+        stage.args = optionWords(stage.options);
+        for (const [letter, value] of stage.options) state.limits.set(`softlimit -${letter}`, canonicalText(value as ScriptValue));
+        continue;
+      }
+      case "setuidgid":
+      case "envuidgid":
+      case "envdir":
+      case "pgrphack":
+      case "fghack":
+      case "argv0": {
+        if (base === "argv0") {
+          // argv0 PROGRAM NAME CHILD...: PROGRAM runs with NAME as its argv[0].
+          const real = fields[at];
+          if (real === undefined || fields[at + 1] === undefined) throw new RunScriptError(`line ${command.line}: argv0 is missing an argument`);
+          stage.args.push(fields[at + 1]);
+          fields.splice(at, 2, real);
+          continue;
+        }
+        if (base === "pgrphack" || base === "fghack") continue;
+        const subject = arg();
+        stage.environmentOnly = base !== "setuidgid";
+        if (base === "envuidgid") {
+          const user = canonicalText(subject);
+          environment.set("UID", uidOf(user, "uid", facts));
+          environment.set("GID", uidOf(user, "gid", facts));
+        }
+        if (base === "envdir") {
+          const dir = canonicalText(subject);
+          const resolved = path.posix.join(state.cwd, dir);
+          const known = facts.envdirs?.[resolved] ?? facts.envdirs?.[dir];
+          if (known) for (const [name, value] of Object.entries(known)) environment.set(name, value === null ? null : knownValue(value));
+          else environmentFrom.push(dir);
+        }
+        continue;
+      }
+      case "env": {
+        stage.environmentOnly = true;
+        while (at < fields.length) {
+          const text = valueText(fields[at]);
+          if (text === "-" || text === "-i") {
+            arg();
+            environmentCleared = true;
+            environment.clear();
+          } else if (text === "-u") {
+            arg();
+            environment.set(canonicalText(arg()), null);
+          } else if (text !== undefined && /^[A-Za-z_][A-Za-z0-9_]*=/.test(text)) {
+            arg();
+            const eq = text.indexOf("=");
+            environment.set(text.slice(0, eq), knownValue(text.slice(eq + 1)));
+          } else {
+            const first = fields[at].segments[0];
+            if (typeof first === "string" && /^[A-Za-z_][A-Za-z0-9_]*=/.test(first)) {
+              // NAME=value whose value has a host lookup in it
+              const value = arg();
+              const eq = first.indexOf("=");
+              environment.set(first.slice(0, eq), joinValues([knownValue(first.slice(eq + 1)), { segments: value.segments.slice(1) }]));
+            } else break;
+          }
+        }
+        continue;
+      }
+      case "nice":
+        if (at < fields.length && canonicalText(fields[at]) === "-n") {
+          arg();
+          arg();
+        } else if (at < fields.length && /^-[0-9]+$/.test(canonicalText(fields[at]))) arg();
+        continue;
+      case "tcpserver":
+      case "sslserver": {
+        stage.options = effectiveOptions(takeOptions(base === "tcpserver" ? "cCxBgulbt" : "cCxBgulbtikKjJ"), SERVER_OPTIONS);
+        const host = take();
+        let port = take();
+        if (host === undefined || port === undefined) throw new RunScriptError(`line ${command.line}: ${base} needs an address and a port`);
+        // The port by name, as tcpserver finds it in /etc/services.
+        const number = PORT_NAMES[valueText(port) ?? ""];
+        if (number) port = knownValue(number);
+        stage.operands = [host, port];
+        stage.args = [...optionWords(stage.options), host, port];
+        continue;
+      }
+      case "rblsmtpd": {
+        const given = takeOptions("rat");
+        stage.options = effectiveOptions(given.filter(([letter]) => letter !== "a" && letter !== "r"), RBLSMTPD_OPTIONS);
+        // Allow and block lists are consulted in the order given.
+        stage.lists = given.filter(([letter]) => letter === "a" || letter === "r").map(([letter, value]) => [letter, value!]);
+        stage.args = [...optionWords(stage.options), ...stage.lists.flatMap(([letter, value]) => [knownValue(`-${letter}`), value])];
+        continue;
+      }
+      case "recordio":
+      case "jgreylist":
+        continue;
+      default:
+        // The last program: everything that follows is its arguments.
+        while (at < fields.length) arg();
+    }
+  }
+  const variables = new Map(state.variables);
+  return {
+    chain,
+    environment,
+    environmentCleared,
+    environmentFrom,
+    limits: state.limits,
+    stderrToLog: state.stderrToLog,
+    notes: state.notes,
+    variables,
+  };
+}
+
+function uidOf(user: string, kind: "uid" | "gid", facts: HostFacts): ScriptValue {
+  const known = facts.users?.[user]?.[kind];
+  return known !== undefined ? knownValue(known) : lookupValue({ kind, subject: user });
+}
+
+/** `NAME=...` at the start of a word: the name and the rest of the word. */
+function splitAssignment(word: Word): { name: string; value: Word } | undefined {
+  const first = word[0];
+  if (!first || first.kind !== "text" || first.quoted) return undefined;
+  const match = /^([A-Za-z_][A-Za-z0-9_]*)=/.exec(first.text);
+  if (!match) return undefined;
+  const remainder = first.text.slice(match[0].length);
+  return { name: match[1], value: [...(remainder ? [{ ...first, text: remainder }] : []), ...word.slice(1)] };
+}
+
+/** The word's text when it has no expansions, e.g. a command name. */
+function wordText(word: Word): string | undefined {
+  let text = "";
+  for (const part of word) {
+    if (part.kind !== "text") return undefined;
+    text += part.text;
+  }
+  return text;
+}
+
+function expandPart(part: Word[number], state: State, facts: HostFacts): ScriptValue {
+  switch (part.kind) {
+    case "text":
+      return knownValue(part.text);
+    case "variable": {
+      const variable = state.variables.get(part.name);
+      if (variable && (valueText(variable.value) !== "" || !part.fallback)) return variable.value;
+      if (part.fallback) return expandJoined(part.fallback, state, facts);
+      return lookupValue({ kind: "inherited", subject: part.name });
+    }
+    case "command":
+      return commandValue(part.text, state, facts);
+  }
+}
+
+/** One word as one value (assignments and quoted words are not split). */
+function expandJoined(word: Word, state: State, facts: HostFacts): ScriptValue {
+  return joinValues(word.map((part) => expandPart(part, state, facts)));
+}
+
+/** A word of a command line: unquoted expansions of known text split at blanks, as the shell does. */
+function expandFields(word: Word, state: State, facts: HostFacts): ScriptValue[] {
+  const fields: ScriptValue[][] = [[]];
+  let sawQuoted = false;
+  for (const part of word) {
+    const value = expandPart(part, state, facts);
+    if (part.quoted || part.kind === "text") {
+      if (part.quoted) sawQuoted = true;
+      fields[fields.length - 1].push(value);
+      continue;
+    }
+    for (const segment of value.segments) {
+      if (typeof segment !== "string") {
+        fields[fields.length - 1].push({ segments: [segment] });
+        continue;
+      }
+      const pieces = segment.split(/[ \t\n]+/);
+      pieces.forEach((piece, i) => {
+        if (i > 0) fields.push([]);
+        if (piece !== "") fields[fields.length - 1].push(knownValue(piece));
+      });
+    }
+  }
+  return fields
+    .map((values) => joinValues(values))
+    .filter((value, i, all) => value.segments.length > 0 || (sawQuoted && all.length === 1));
+}
+
+function commandValue(text: string, state: State, facts: HostFacts): ScriptValue {
+  const words = text.split(/\s+/).filter(Boolean);
+  const file = (name: string) => (name.startsWith("/") ? path.posix.normalize(name) : path.posix.join(state.cwd, name));
+  const readFact = (name: string) => facts.files?.[name];
+  let lookup: Lookup;
+  if (words[0] === "id" && words.length === 3 && (words[1] === "-u" || words[1] === "-g")) {
+    const kind = words[1] === "-u" ? "uid" : "gid";
+    const subject = unquote(words[2]);
+    lookup = { kind, subject };
+    const known = facts.users?.[subject]?.[kind];
+    if (known !== undefined) return knownValue(known);
+  } else if (words[0] === "head" && ((words.length === 3 && words[1] === "-1") || (words.length === 4 && words[1] === "-n" && words[2] === "1") || (words.length === 3 && words[1] === "-n1"))) {
+    lookup = { kind: "firstLine", subject: file(unquote(words[words.length - 1])) };
+    const known = readFact(lookup.subject);
+    if (known !== undefined) return knownValue(known.split("\n")[0]);
+  } else if (words[0] === "cat" && words.length === 2) {
+    lookup = { kind: "contents", subject: file(unquote(words[1])) };
+    const known = readFact(lookup.subject);
+    if (known !== undefined) return knownValue(known.replace(/\n+$/, ""));
+  } else {
+    const known = facts.commands?.[text];
+    if (known !== undefined) return knownValue(known.replace(/\n+$/, ""));
+    lookup = { kind: "command", subject: text };
+  }
+  return lookupValue(lookup);
+}
+
+function unquote(word: string): string {
+  return word.replace(/^(['"])(.*)\1$/, "$2");
+}
+
+function isExitOnFailure(command: SimpleCommand): boolean {
+  return command.words.length === 2 && wordText(command.words[0]) === "exit" && /^[0-9]+$/.test(wordText(command.words[1]) ?? "");
+}
+
+function assignedNames(text: string): string[] {
+  return [...new Set([...text.matchAll(/(?:^|[\s;(])([A-Za-z_][A-Za-z0-9_]*)=/g)].map((m) => m[1]))];
+}
+
+function describeCompound(keyword: string): string {
+  switch (keyword) {
+    case "if":
+      return "an if block (start-up check)";
+    case "case":
+      return "a case block";
+    case "function":
+      return "a shell function";
+    case "{":
+    case "(":
+      return "a command group";
+    default:
+      return `a ${keyword} loop`;
+  }
+}
+
+function firstLine(text: string): string {
+  const line = text.split("\n")[0];
+  return line.length > 100 ? `${line.slice(0, 97)}...` : line;
+}
+
+/** The parts of a meaning that decide what runs, as plain data in a fixed order. */
+export function meaningSummary(meaning: RunScriptMeaning): {
+  chain: string[][];
+  environment: Array<[string, string | null]>;
+  environmentCleared: boolean;
+  environmentFrom: string[];
+  limits: Array<[string, string]>;
+  stderrToLog: boolean;
+} {
+  return {
+    chain: meaning.chain.filter((stage) => !stage.environmentOnly).map((stage) => [canonicalText(stage.program), ...stage.args.map(canonicalText)]),
+    environment: [...meaning.environment]
+      .map(([name, value]): [string, string | null] => [name, value === null ? null : canonicalText(value)])
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+    environmentCleared: meaning.environmentCleared,
+    environmentFrom: [...meaning.environmentFrom].sort(),
+    limits: [...meaning.limits].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+    stderrToLog: meaning.stderrToLog,
+  };
+}
+
+/** What differs between two meanings, one line each; empty when they run the same thing. */
+export function meaningDifferences(before: RunScriptMeaning, after: RunScriptMeaning): string[] {
+  const a = meaningSummary(before);
+  const b = meaningSummary(after);
+  const differences: string[] = [];
+  const chainA = a.chain.map((words) => words.join(" "));
+  const chainB = b.chain.map((words) => words.join(" "));
+  if (chainA.join("\n") !== chainB.join("\n")) differences.push(`exec chain: ${chainA.join(" | ")} → ${chainB.join(" | ")}`);
+  const envA = new Map(a.environment);
+  const envB = new Map(b.environment);
+  for (const name of [...new Set([...envA.keys(), ...envB.keys()])].sort()) {
+    const x = envA.has(name) ? envA.get(name) : undefined;
+    const y = envB.has(name) ? envB.get(name) : undefined;
+    if (x !== y) differences.push(`${name}: ${show(x)} → ${show(y)}`);
+  }
+  if (a.environmentCleared !== b.environmentCleared) differences.push(`environment cleared (env -i): ${a.environmentCleared} → ${b.environmentCleared}`);
+  if (a.environmentFrom.join() !== b.environmentFrom.join()) differences.push(`envdir: ${a.environmentFrom.join(", ") || "none"} → ${b.environmentFrom.join(", ") || "none"}`);
+  if (JSON.stringify(a.limits) !== JSON.stringify(b.limits)) differences.push(`limits: ${JSON.stringify(a.limits)} → ${JSON.stringify(b.limits)}`);
+  if (a.stderrToLog !== b.stderrToLog) differences.push(`stderr to the log: ${a.stderrToLog} → ${b.stderrToLog}`);
+  return differences;
+}
+
+function show(value: string | null | undefined): string {
+  return value === undefined ? "(not set)" : value === null ? "(unset)" : JSON.stringify(value);
+}
+
+/** True when both scripts run the same programs with the same arguments and environment. */
+export function sameMeaning(before: RunScriptMeaning, after: RunScriptMeaning): boolean {
+  return meaningDifferences(before, after).length === 0;
+}
