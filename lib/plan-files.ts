@@ -18,9 +18,9 @@ import { createPrivateKey, X509Certificate } from "node:crypto";
 import { isEncryptedList, type FleetConfig, type HostConfig, type ServiceConfig } from "./config";
 import type { FileKind, ManagedFile, RestartTarget, SealedFile } from "./host-plan";
 import { AuthSourceError, buildAuthCdb, type AuthUser } from "./cdb/auth";
-import { summarizeCdb, type CdbKind } from "./cdb/summary";
+import { cdbCountLine, cdbRecordCount, summarizeCdb, type CdbKind } from "./cdb/summary";
 import { buildTcpRules, TcpRulesSourceError } from "./cdb/tcprules";
-import { buildOnce, summarizeOnce } from "./cdb/build-once";
+import { buildOnce } from "./cdb/build-once";
 import { buildValidRcptTo, ValidRcptToSourceError } from "./cdb/validrcptto";
 import { isOpaqueSecret } from "./schema/secret";
 import { DEFAULT_CERTIFICATE_FILE, pemCertificates, type AuthUserConfig, type TcpRuleSet } from "./schema/shared-files";
@@ -230,8 +230,8 @@ export function authSummary(fileName: string, content: Buffer): string {
 /** summarizeCdb's line without the "(new)" it adds when there is no previous build. */
 const cdbLine = (line: string) => line.replace(/ \(new\)$/, "");
 
-export const cdbSummary = (kind: CdbKind, fileName: string, content: Buffer) =>
-  summarizeOnce(content, `${kind}\0${fileName}`, () => cdbLine(summarizeCdb(kind, content, undefined, fileName).line));
+/** `validrcptto.cdb: 1,000,000 addresses`: the count from the header, no pass over the records. */
+export const cdbSummary = (kind: CdbKind, fileName: string, content: Buffer) => cdbCountLine(kind, cdbRecordCount(content), fileName);
 
 // --- validrcptto.cdb ---------------------------------------------------------
 

@@ -119,18 +119,13 @@ function previousBuild(output: string): Buffer | undefined {
   }
 }
 
-/** 1234567 -> "1,234,567", as toLocaleString("en-US") gives, without loading ICU's locale data (~7 MB resident). */
-function withThousands(n: number): string {
-  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-}
-
 async function build(kind: CdbKind, input: string, output: string, diff: boolean): Promise<string> {
   const previous = diff ? previousBuild(output) : undefined;
   const fileName = output.split("/").pop()!;
   if (kind === "validrcptto") {
     const count = (await load.validrcptto()).writeValidRcptToFile(readInput(input), output);
-    if (!diff) return `${fileName}: ${withThousands(count)} address${count === 1 ? "" : "es"}`;
-    return (await load.summary()).summarizeCdb(kind, fs.readFileSync(output), previous, fileName).line;
+    const summary = await load.summary();
+    return diff ? summary.summarizeCdb(kind, fs.readFileSync(output), previous, fileName).line : summary.cdbCountLine(kind, count, fileName);
   }
   let bytes: Buffer;
   if (kind === "tcprules") {
@@ -142,8 +137,8 @@ async function build(kind: CdbKind, input: string, output: string, diff: boolean
     bytes = auth.buildAuthCdb(users, { saltSecret: process.env[SALT_SECRET_VARIABLE] }, lineOf);
     (await load.writer()).writeFileAtomically(output, bytes, 0o600);
   }
-  const line = (await load.summary()).summarizeCdb(kind, bytes, previous, fileName).line;
-  return diff ? line : line.replace(/ \(new\)$/, "");
+  const summary = await load.summary();
+  return diff ? summary.summarizeCdb(kind, bytes, previous, fileName).line : summary.cdbCountLine(kind, summary.cdbRecordCount(bytes), fileName);
 }
 
 // Errors about the input, reported as they are; anything else is a bug.

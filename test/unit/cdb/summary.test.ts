@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { buildAuthCdb } from "../../../lib/cdb/auth";
-import { summarizeCdb } from "../../../lib/cdb/summary";
+import { CdbReader } from "../../../lib/cdb/reader";
+import { cdbCountLine, cdbRecordCount, summarizeCdb } from "../../../lib/cdb/summary";
 import { buildTcpRules } from "../../../lib/cdb/tcprules";
 import { buildValidRcptTo } from "../../../lib/cdb/validrcptto";
 
@@ -44,5 +45,24 @@ describe("cdb summaries", () => {
     expect(summarizeCdb("tcprules", rules, undefined, "tcp.smtp.cdb").line).toBe("tcp.smtp.cdb: 5 rule entries (new)");
     const one = buildTcpRules(":allow\n");
     expect(summarizeCdb("tcprules", one, rules).line).toBe("tcp.smtp.cdb: 1 rule entry (+0 -4)");
+  });
+
+  it("counts records from the header alone, as many as a pass over the records finds", () => {
+    const builds = [
+      buildValidRcptTo(Array.from({ length: 3001 }, (_, i) => `u${i}@x.com`)),
+      buildValidRcptTo(""),
+      buildTcpRules('1.2.3.1-3:deny\n127.:allow,RELAYCLIENT=""\n:allow\n'),
+      buildAuthCdb([{ user: "a@x", password: "pw a" }], { saltSecret: SECRET }),
+    ];
+    expect(builds.map(cdbRecordCount)).toEqual(builds.map((cdb) => [...new CdbReader(cdb).records()].length));
+    expect(builds.map(cdbRecordCount)).toEqual([3001, 0, 5, 1]);
+    expect(() => cdbRecordCount(Buffer.alloc(100))).toThrow(/shorter than the 2048-byte header/);
+  });
+
+  it("the count line is the summary's line without a comparison", () => {
+    const cdb = buildValidRcptTo(["a@x.com"]);
+    expect(cdbCountLine("validrcptto", cdbRecordCount(cdb))).toBe("validrcptto.cdb: 1 address");
+    expect(`${cdbCountLine("validrcptto", 1)} (new)`).toBe(summarizeCdb("validrcptto", cdb).line);
+    expect(cdbCountLine("tcprules", 1_234_567, "x.cdb")).toBe("x.cdb: 1,234,567 rule entries");
   });
 });
