@@ -123,7 +123,7 @@ async function build(kind: CdbKind, input: string, output: string, diff: boolean
   const previous = diff ? previousBuild(output) : undefined;
   const fileName = output.split("/").pop()!;
   if (kind === "validrcptto") {
-    const count = (await load.validrcptto()).writeValidRcptToFile(readInput(input), output);
+    const count = (await load.validrcptto()).writeValidRcptToFile(input === "-" ? readInput(input) : { path: input }, output);
     const summary = await load.summary();
     return diff ? summary.summarizeCdb(kind, fs.readFileSync(output), previous, fileName).line : summary.cdbCountLine(kind, count, fileName);
   }

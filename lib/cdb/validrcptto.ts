@@ -9,8 +9,10 @@
 // Surrounding spaces and tabs are ignored. Keys are lower-cased (ASCII, as
 // qmail-smtpd does), de-duplicated and sorted bytewise, so the same set gives the
 // same bytes whatever the input order. Value: empty accepts, "-" rejects.
+import * as fs from "node:fs";
 import { newSortScratch, sortKeyOrder } from "./byte-sort";
 import { CDB_HASH_START } from "./hash";
+import { KEY_HEAD_BYTES, KeyBuckets, keyFlagAt, keyLineAt, splittersFromSamples } from "./key-buckets";
 import { AtomicCdbFile, CDB_HEADER_BYTES, CDB_MAX_BYTES, CdbTooLargeError, cdbTables } from "./writer";
 
 export const ACCEPT_VALUE = Buffer.alloc(0);
@@ -38,24 +40,6 @@ export class ValidRcptToSourceError extends Error {
   }
 }
 
-/**
- * Parsed entries as ranges of one byte buffer (no per-entry objects: 1M
- * entries stay small), with the cdb hash of each key. An entry is a reject
- * when the byte before it is the '!' marker, so no flag array is kept.
- */
-export interface ValidRcptToEntries {
-  bytes: Buffer;
-  /** Key k is bytes[ranges[2k], ranges[2k] + ranges[2k + 1]). */
-  ranges: Uint32Array;
-  count: number;
-  /** Every key is greater than the one before it: already in final order, no duplicates. */
-  ascending: boolean;
-}
-
-function isReject(bytes: Uint8Array, start: number): boolean {
-  return start > 0 && bytes[start - 1] === BANG;
-}
-
 const SPACE = 0x20;
 const TAB = 0x09;
 const CR = 0x0d;
@@ -72,13 +56,6 @@ function isBlank(byte: number): boolean {
 function shown(bytes: Buffer, start: number, end: number): string {
   const text = bytes.toString("utf8", start, Math.min(end, start + 80));
   return JSON.stringify(end - start > 80 ? text + "..." : text);
-}
-
-/** 1-based line of a byte offset; only used for error messages, so no line table is kept. */
-function lineOf(bytes: Buffer, offset: number): number {
-  let line = 1;
-  for (let at = bytes.indexOf(NEWLINE); at !== -1 && at < offset; at = bytes.indexOf(NEWLINE, at + 1)) line++;
-  return line;
 }
 
 function lowerCaseRange(bytes: Uint8Array, start: number, end: number): void {
@@ -133,24 +110,14 @@ function slowLine(bytes: Buffer, lineStart: number, lineEnd: number): { start: n
 }
 
 /**
- * Parses the source in one pass over its bytes, lower-casing keys IN PLACE
- * in `bytes` (the caller hands the buffer over; this avoids a second copy of
- * a large list), hashing each key and noting whether the keys come in
- * ascending order already.
+ * Parses the complete lines of `bytes` (all of it: the caller passes a view
+ * that ends after a newline, or at the end of the input), lower-casing keys
+ * IN PLACE, and files each key in `buckets` with its line number. Lines are
+ * numbered from `lineBefore + 1`; returns the number of the last line.
  */
-export function parseValidRcptToInPlace(bytes: Buffer, unit: "line" | "entry" = "line"): ValidRcptToEntries {
+function parseLines(bytes: Buffer, lineBefore: number, buckets: KeyBuckets, problems: SourceProblem[]): number {
   const total = bytes.length;
-  // The shortest entry is "@x" and a newline: the arrays are sized for that
-  // many, but only the part used is ever touched (and so in memory).
-  const capacity = Math.floor(total / 3) + 1;
-  const ranges = new Uint32Array(2 * capacity);
-  let count = 0;
-  let ascending = true;
-  let previousStart = 0;
-  let previousLength = 0;
-  const problems: SourceProblem[] = [];
-
-  let lineNumber = 0;
+  let lineNumber = lineBefore;
   let i = 0;
   while (i < total) {
     lineNumber++;
@@ -187,14 +154,123 @@ export function parseValidRcptToInPlace(bytes: Buffer, unit: "line" | "entry" = 
       keyStart = key.start;
       keyEnd = key.end;
     }
-    const length = keyEnd - keyStart;
-    if (ascending && count > 0 && compareRanges(bytes, previousStart, previousLength, keyStart, length) >= 0) ascending = false;
-    ranges[2 * count] = previousStart = keyStart;
-    ranges[2 * count + 1] = previousLength = length;
-    count++;
+    // The byte before a key is '!' only when it is the reject marker.
+    buckets.add(bytes, keyStart, keyEnd, keyStart > 0 && bytes[keyStart - 1] === BANG ? 1 : 0, lineNumber);
   }
+  return lineNumber;
+}
+
+/** Input bytes read by position: a buffer in memory or a regular file. */
+interface ByteSource {
+  readonly size: number;
+  read(target: Buffer, targetStart: number, length: number, position: number): number;
+}
+
+/** Keys per bucket aimed at: a bucket's keys and index then fit in a core's cache. */
+const BUCKET_KEYS = 2048;
+/** A guess of the bytes per line, to choose the number of buckets before reading. */
+const LINE_BYTES_GUESS = 32;
+const SAMPLES_PER_BUCKET = 8;
+const SAMPLE_PLACES = 128;
+const SAMPLE_WINDOW = 1 << 15;
+const MAX_BUCKETS = 4096;
+const READ_BYTES = 1 << 20;
+
+/** Tuning for tests that need many buckets, or many reads, from a small list. */
+export interface ValidRcptToTuning {
+  /** Keys per bucket aimed at (BUCKET_KEYS). */
+  bucketKeys?: number;
+  /** Bytes per read of a file (READ_BYTES). */
+  readBytes?: number;
+}
+
+/**
+ * Bucket boundaries from keys sampled at evenly spaced places of the source
+ * (a few lines after each), lower-cased as the parser will. Few large reads:
+ * a read per sample costs more than the sampling saves.
+ */
+function sampleSplitters(source: ByteSource, bucketKeys: number): Uint32Array {
+  const buckets = Math.min(MAX_BUCKETS, Math.floor(source.size / LINE_BYTES_GUESS / bucketKeys));
+  if (buckets < 2) return new Uint32Array(0);
+  const places = Math.min(SAMPLE_PLACES, buckets);
+  const perPlace = Math.ceil((buckets * SAMPLES_PER_BUCKET) / places);
+  const window = Buffer.allocUnsafe(SAMPLE_WINDOW);
+  const keys = Buffer.allocUnsafe(places * perPlace * 12);
+  const samples: Array<[number, number]> = [];
+  for (let place = 0; place < places; place++) {
+    const position = Math.floor((place * source.size) / places);
+    const length = source.read(window, 0, SAMPLE_WINDOW, position);
+    let at = position === 0 ? 0 : window.indexOf(NEWLINE) + 1;
+    if (at === 0 && position !== 0) continue;
+    for (let taken = 0; taken < perPlace && at < length; taken++) {
+      while (at < length && (isBlank(window[at]) || window[at] === BANG)) at++;
+      const start = samples.length * 12;
+      let end = start;
+      for (; at < length && end < start + 12 && window[at] > SPACE; at++) {
+        const b = window[at];
+        keys[end++] = b - 0x41 < 26 && b >= 0x41 ? b | 0x20 : b;
+      }
+      const lineEnd = window.indexOf(NEWLINE, at);
+      // Only whole lines: the window may end inside the last one.
+      if (lineEnd < 0 || lineEnd >= length) break;
+      if (end > start) samples.push([start, end]);
+      at = lineEnd + 1;
+    }
+  }
+  return splittersFromSamples(keys, samples, buckets);
+}
+
+/**
+ * Room for the keys of a source of `size` bytes: a key takes its bytes and
+ * KEY_HEAD_BYTES, its line at least its bytes and a line end, and a line
+ * holds at least 2 bytes; twice that for the unused tails of blocks. Only
+ * the part written is ever backed by memory.
+ */
+const poolBytes = (size: number) => 2 * 3 * (size + 1);
+
+/** Parses the whole source into buckets; refuses bad lines before anything is written. */
+function readKeys(source: Buffer | { fd: number; size: number }, unit: "line" | "entry", tuning: ValidRcptToTuning): KeyBuckets {
+  const bytes = Buffer.isBuffer(source) ? source : undefined;
+  const byteSource: ByteSource = bytes
+    ? { size: bytes.length, read: (target, targetStart, length, position) => bytes.copy(target, targetStart, position, Math.min(bytes.length, position + length)) }
+    : { size: (source as { size: number }).size, read: (target, targetStart, length, position) => fs.readSync((source as { fd: number }).fd, target, targetStart, length, position) };
+  const splitters = sampleSplitters(byteSource, tuning.bucketKeys ?? BUCKET_KEYS);
+  const problems: SourceProblem[] = [];
+  const buckets = new KeyBuckets(splitters, poolBytes(byteSource.size));
+  if (bytes) {
+    parseLines(bytes, 0, buckets, problems);
+  } else {
+    // A file is read in pieces, each up to its last complete line: the whole
+    // list is never in memory twice. Bytes appended after it was measured are
+    // not read.
+    const fd = (source as { fd: number }).fd;
+    let chunk = Buffer.allocUnsafe(tuning.readBytes ?? READ_BYTES);
+    let held = 0;
+    let position = 0;
+    let line = 0;
+    for (;;) {
+      const want = Math.min(chunk.length - held, byteSource.size - position);
+      const got = want > 0 ? fs.readSync(fd, chunk, held, want, position) : 0;
+      position += got;
+      held += got;
+      const atEnd = got === 0;
+      const end = atEnd ? held : chunk.lastIndexOf(NEWLINE, held - 1) + 1;
+      if (end === 0 && !atEnd) {
+        // One line longer than the buffer: a bigger buffer (the line is refused if too long).
+        const bigger = Buffer.allocUnsafe(chunk.length * 2);
+        chunk.copy(bigger, 0, 0, held);
+        chunk = bigger;
+        continue;
+      }
+      if (end > 0) line = parseLines(chunk.subarray(0, end), line, buckets, problems);
+      chunk.copy(chunk, 0, end, held);
+      held -= end;
+      if (atEnd) break;
+    }
+  }
+  buckets.close();
   if (problems.length > 0) throw new ValidRcptToSourceError(problems, unit);
-  return { bytes, ranges, count, ascending };
+  return buckets;
 }
 
 /** Where the cdb bytes go: records after the 2048-byte header, then the tables, then the header. */
@@ -206,80 +282,30 @@ interface CdbOutput {
 
 const CHUNK_BYTES = 1 << 18;
 
-const TOUCH_BLOCK = 256;
-let touched = 0;
+/** Appends cdb records to the output in pieces of CHUNK_BYTES, noting each record's hash and position for the tables. */
+class RecordStream {
+  readonly hashes: Uint32Array;
+  readonly positions: Uint32Array;
+  count = 0;
+  position = CDB_HEADER_BYTES;
+  private chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+  private at = 0;
 
-/**
- * Reads the first and last byte of the next keys in sorted order, in a tight
- * loop of independent loads: the cache misses (keys are scattered over the
- * whole input) then overlap instead of stalling the copy loop one by one.
- */
-function touchAhead(bytes: Uint8Array, ranges: Uint32Array, order: Uint32Array, from: number, to: number): void {
-  let sum = 0;
-  for (let i = from; i < to; i++) {
-    const k = order[i];
-    const start = ranges[2 * k];
-    sum += bytes[start + ranges[2 * k + 1] - 1] + bytes[start > 0 ? start - 1 : 0];
-  }
-  touched += sum;
-}
-
-/**
- * Writes the records of the entries in byte order, each key once, then the
- * hash tables; returns the header and the number of keys written. The same
- * address both accepted and rejected is an error, thrown after the records;
- * the caller then discards what the output got.
- */
-function writeEntries(entries: ValidRcptToEntries, unit: "line" | "entry", output: CdbOutput): { header: Buffer; count: number } {
-  const { bytes, ranges, count } = entries;
-  let order: Uint32Array | undefined;
-  // Working arrays of the sort are reused for the table index afterwards.
-  let recordHashes: Uint32Array;
-  let positions: Uint32Array;
-  let grouped: [Uint32Array, Uint32Array] | [] = [];
-  if (entries.ascending) {
-    recordHashes = new Uint32Array(count);
-    positions = new Uint32Array(count);
-  } else {
-    order = new Uint32Array(count);
-    for (let i = 0; i < count; i++) order[i] = i;
-    const scratch = newSortScratch(count);
-    sortKeyOrder(entries, order, scratch);
-    recordHashes = scratch.words;
-    positions = scratch.spareWords;
-    grouped = [order, scratch.spareOrder];
+  constructor(
+    private readonly output: CdbOutput,
+    capacity: number,
+  ) {
+    this.hashes = new Uint32Array(capacity);
+    this.positions = new Uint32Array(capacity);
   }
 
-  const problems: SourceProblem[] = [];
-  let chunk = Buffer.allocUnsafe(CHUNK_BYTES);
-  let at = 0;
-  let position = CDB_HEADER_BYTES;
-  let added = 0;
-  let previousStart = -1;
-  let previousLength = 0;
-  for (let i = 0; i < count; i++) {
-    if (order !== undefined && (i & (TOUCH_BLOCK - 1)) === 0) touchAhead(bytes, ranges, order, i, Math.min(count, i + TOUCH_BLOCK));
-    const k = order === undefined ? i : order[i];
-    const start = ranges[2 * k];
-    const length = ranges[2 * k + 1];
-    const reject = start > 0 && bytes[start - 1] === BANG;
-    if (order !== undefined && previousStart >= 0 && compareRanges(bytes, previousStart, previousLength, start, length) === 0) {
-      if (isReject(bytes, previousStart) !== reject && problems.length < MAX_REPORTED_PROBLEMS) {
-        const [first, second] = previousStart < start ? [previousStart, start] : [start, previousStart];
-        const verdict = (s: number) => (isReject(bytes, s) ? "rejected" : "accepted");
-        problems.push({
-          line: lineOf(bytes, second),
-          reason: `${shown(bytes, start, start + length)} is ${verdict(second)} here but ${verdict(first)} on ${unit} ${lineOf(bytes, first)}`,
-        });
-      }
-      continue;
-    }
+  /** The record for the key source[start, start + length): value "-" when `reject`, else empty. */
+  add(source: Uint8Array, start: number, length: number, reject: boolean): void {
     const recordBytes = reject ? 9 + length : 8 + length;
-    if (at + recordBytes > CHUNK_BYTES) {
-      output.append(chunk, at);
-      if (!output.copiesChunks) chunk = Buffer.allocUnsafe(CHUNK_BYTES);
-      at = 0;
-    }
+    if (this.position + recordBytes + (this.count + 1) * 16 > CDB_MAX_BYTES) throw new CdbTooLargeError(`at record ${this.count + 1}`, CDB_MAX_BYTES);
+    if (this.at + recordBytes > CHUNK_BYTES) this.flush();
+    const chunk = this.chunk;
+    let at = this.at;
     chunk[at] = length & 255;
     chunk[at + 1] = length >>> 8;
     chunk[at + 2] = 0;
@@ -292,24 +318,119 @@ function writeEntries(entries: ValidRcptToEntries, unit: "line" | "entry", outpu
     // Copy and hash in one loop: for short keys this beats Buffer.copy.
     let h = CDB_HASH_START;
     for (let p = start, end = start + length; p < end; p++) {
-      const b = bytes[p];
+      const b = source[p];
       chunk[at++] = b;
       h = Math.imul(h, 33) ^ b;
     }
     if (reject) chunk[at++] = DASH;
-    recordHashes[added] = h >>> 0;
-    positions[added] = position;
-    position += recordBytes;
-    if (position + (added + 1) * 16 > CDB_MAX_BYTES) throw new CdbTooLargeError(`at record ${added + 1}`, CDB_MAX_BYTES);
+    this.at = at;
+    this.hashes[this.count] = h >>> 0;
+    this.positions[this.count] = this.position;
+    this.position += recordBytes;
+    this.count++;
+  }
+
+  flush(): void {
+    if (this.at === 0) return;
+    this.output.append(this.chunk, this.at);
+    if (!this.output.copiesChunks) this.chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+    this.at = 0;
+  }
+}
+
+/** Lists the keys of one bucket in `ranges` (start, length), in the order they were added; returns how many. */
+function listBucket(pool: Uint8Array, blocks: readonly number[], ranges: Uint32Array): number {
+  let count = 0;
+  for (let i = 0; i < blocks.length; i += 2) {
+    for (let record = blocks[i], end = blocks[i + 1]; record < end; ) {
+      const length = pool[record] | (pool[record + 1] << 8);
+      ranges[2 * count] = record + KEY_HEAD_BYTES;
+      ranges[2 * count + 1] = length;
+      count++;
+      record += KEY_HEAD_BYTES + length;
+    }
+  }
+  return count;
+}
+
+/** Every key greater than the one before: already in final order, no duplicates (sorted lists are common). */
+function strictlyAscending(pool: Uint8Array, ranges: Uint32Array, count: number): boolean {
+  for (let k = 1; k < count; k++) if (compareRanges(pool, ranges[2 * k - 2], ranges[2 * k - 1], ranges[2 * k], ranges[2 * k + 1]) >= 0) return false;
+  return true;
+}
+
+/**
+ * Writes the keys of one bucket (ranges of the pool, visited in `order`,
+ * which sorts them) each once; an address both accepted and rejected is
+ * noted in `problems`.
+ */
+function writeSortedBucket(pool: Buffer, ranges: Uint32Array, order: Uint32Array, count: number, records: RecordStream, unit: "line" | "entry", problems: SourceProblem[]): void {
+  let previousStart = -1;
+  let previousLength = 0;
+  for (let i = 0; i < count; i++) {
+    const k = order[i];
+    const start = ranges[2 * k];
+    const length = ranges[2 * k + 1];
+    const flag = keyFlagAt(pool, start - KEY_HEAD_BYTES);
+    if (previousStart >= 0 && compareRanges(pool, previousStart, previousLength, start, length) === 0) {
+      if (keyFlagAt(pool, previousStart - KEY_HEAD_BYTES) !== flag && problems.length < MAX_REPORTED_PROBLEMS) {
+        const lines = [keyLineAt(pool, previousStart - KEY_HEAD_BYTES), keyLineAt(pool, start - KEY_HEAD_BYTES)];
+        const [first, second] = lines[0] < lines[1] ? lines : [lines[1], lines[0]];
+        const secondRejects = (second === lines[1]) === (flag === 1);
+        problems.push({
+          line: second,
+          reason: `${shown(pool, start, start + length)} is ${secondRejects ? "rejected" : "accepted"} here but ${secondRejects ? "accepted" : "rejected"} on ${unit} ${first}`,
+        });
+      }
+      continue;
+    }
+    records.add(pool, start, length, flag === 1);
     previousStart = start;
     previousLength = length;
-    added++;
+  }
+}
+
+/** Writes the keys of one bucket that are strictly ascending already. */
+function writeAscendingBucket(pool: Uint8Array, ranges: Uint32Array, count: number, records: RecordStream): void {
+  for (let k = 0; k < count; k++) {
+    const start = ranges[2 * k];
+    records.add(pool, start, ranges[2 * k + 1], keyFlagAt(pool, start - KEY_HEAD_BYTES) === 1);
+  }
+}
+
+/**
+ * Writes the records bucket after bucket, each bucket's keys in byte order
+ * and each key once, then the hash tables; returns the header and the number
+ * of keys written. The same address both accepted and rejected is an error,
+ * thrown after the records; the caller then discards what the output got.
+ */
+function writeBuckets(buckets: KeyBuckets, unit: "line" | "entry", output: CdbOutput): { header: Buffer; count: number } {
+  const { pool, counts, blocks } = buckets;
+  let largest = 0;
+  let total = 0;
+  for (let b = 0; b < counts.length; b++) {
+    largest = Math.max(largest, counts[b]);
+    total += counts[b];
+  }
+  // Key k of the bucket at hand is pool[ranges[2k], ranges[2k] + ranges[2k + 1]).
+  const ranges = new Uint32Array(2 * largest);
+  const order = new Uint32Array(largest);
+  const scratch = newSortScratch(largest);
+  const records = new RecordStream(output, total);
+  const problems: SourceProblem[] = [];
+  for (let bucket = 0; bucket < counts.length; bucket++) {
+    const count = listBucket(pool, blocks[bucket], ranges);
+    if (strictlyAscending(pool, ranges, count)) writeAscendingBucket(pool, ranges, count, records);
+    else {
+      for (let k = 0; k < count; k++) order[k] = k;
+      sortKeyOrder({ bytes: pool, ranges, count }, order, scratch);
+      writeSortedBucket(pool, ranges, order, count, records, unit, problems);
+    }
   }
   if (problems.length > 0) throw new ValidRcptToSourceError(problems.sort((a, b) => a.line - b.line), unit);
-  if (at > 0) output.append(chunk, at);
-  // The sort order is done with: it holds the grouped index now.
-  const header = cdbTables(recordHashes, positions, added, position, (table) => output.append(table, table.length), !output.copiesChunks, ...grouped);
-  return { header, count: added };
+  records.flush();
+  const header = cdbTables(records.hashes, records.positions, records.count, records.position, (table) => output.append(table, table.length), !output.copiesChunks);
+  return { header, count: records.count };
 }
 
 function ownedSource(source: string | Uint8Array | readonly string[]): { bytes: Buffer; unit: "line" | "entry" } {
@@ -324,24 +445,36 @@ function ownedSource(source: string | Uint8Array | readonly string[]): { bytes: 
 }
 
 /** validrcptto.cdb bytes from source text or from an array of entries (same syntax per entry). */
-export function buildValidRcptTo(source: string | Uint8Array | readonly string[]): Buffer {
+export function buildValidRcptTo(source: string | Uint8Array | readonly string[], tuning: ValidRcptToTuning = {}): Buffer {
   const { bytes, unit } = ownedSource(source);
-  const entries = parseValidRcptToInPlace(bytes, unit);
+  const buckets = readKeys(bytes, unit, tuning);
   const chunks: Buffer[] = [];
-  const { header } = writeEntries(entries, unit, { append: (chunk, length) => chunks.push(chunk.subarray(0, length)), copiesChunks: false });
+  const { header } = writeBuckets(buckets, unit, { append: (chunk, length) => chunks.push(chunk.subarray(0, length)), copiesChunks: false });
   return Buffer.concat([header, ...chunks]);
 }
 
 /**
- * Builds validrcptto.cdb into `targetPath` (temp file + rename). `source` is
- * taken over and lower-cased in place. Returns the number of addresses written.
+ * Builds validrcptto.cdb into `targetPath` (temp file + rename) from a list
+ * in memory (taken over: lower-cased in place) or in a file, which is read
+ * in pieces. Returns the number of addresses written.
  */
-export function writeValidRcptToFile(source: Buffer, targetPath: string): number {
-  const entries = parseValidRcptToInPlace(source, "line");
+export function writeValidRcptToFile(source: Buffer | { path: string }, targetPath: string, tuning: ValidRcptToTuning = {}): number {
+  let buckets: KeyBuckets;
+  if (Buffer.isBuffer(source)) buckets = readKeys(source, "line", tuning);
+  else {
+    const fd = fs.openSync(source.path, "r");
+    try {
+      const stat = fs.fstatSync(fd);
+      // A pipe or device has no size to sample by: read it whole.
+      buckets = readKeys(stat.isFile() ? { fd, size: stat.size } : fs.readFileSync(fd), "line", tuning);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
   const file = new AtomicCdbFile(targetPath);
   let written: { header: Buffer; count: number };
   try {
-    written = writeEntries(entries, "line", { append: (chunk, length) => file.append(chunk, length), copiesChunks: true });
+    written = writeBuckets(buckets, "line", { append: (chunk, length) => file.append(chunk, length), copiesChunks: true });
   } catch (err) {
     file.abort();
     throw err;

@@ -1,0 +1,143 @@
+// The validrcptto builder spreads keys into buckets by prefix and reads files
+// in pieces. These tests force many buckets and tiny reads on small lists, so
+// every bucket and read boundary meets duplicates, case, non-ASCII bytes, CRLF
+// and lines longer than a read; the bytes must stay those of cdb -c fed the
+// lower-cased, de-duplicated, sorted records.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { buildValidRcptTo, ValidRcptToSourceError, writeValidRcptToFile, type ValidRcptToTuning } from "../../../lib/cdb/validrcptto";
+import { prng } from "../../prng";
+import { buildWithTinycdb, tempDir } from "./debian-tools";
+
+const dir = tempDir("validrcptto-buckets");
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+const TUNINGS: Array<[string, ValidRcptToTuning]> = [
+  ["defaults", {}],
+  ["a bucket per few keys", { bucketKeys: 1 }],
+  ["some buckets, reads shorter than a line", { bucketKeys: 8, readBytes: 7 }],
+  ["one bucket, reads of 64 bytes", { bucketKeys: 1e9, readBytes: 64 }],
+];
+
+/** ASCII-only lower-casing of raw bytes, as qmail-smtpd does. */
+function lowerAscii(bytes: Buffer): Buffer {
+  return Buffer.from(bytes.map((b) => (b >= 0x41 && b <= 0x5a ? b | 0x20 : b)));
+}
+
+/** cdb -c fed the records the builder must write: keys lower-cased, once each, in byte order. */
+function expectedCdb(entries: Array<{ key: Buffer; reject: boolean }>): Buffer {
+  const unique = new Map<string, [Buffer, Buffer]>();
+  for (const { key, reject } of entries) {
+    const lower = lowerAscii(key);
+    unique.set(lower.toString("latin1"), [lower, Buffer.from(reject ? "-" : "")]);
+  }
+  return buildWithTinycdb([...unique.values()].sort((a, b) => Buffer.compare(a[0], b[0])));
+}
+
+/** Both ways the builder is used: in memory and from a file. */
+function buildBoth(source: Buffer, tuning: ValidRcptToTuning): [Buffer, Buffer] {
+  const file = path.join(dir, "list.txt");
+  const target = path.join(dir, "validrcptto.cdb");
+  fs.writeFileSync(file, source);
+  writeValidRcptToFile({ path: file }, target, tuning);
+  return [buildValidRcptTo(Buffer.from(source), tuning), fs.readFileSync(target)];
+}
+
+/** A list with shared 12-byte prefixes, duplicates (in other case), rejects, non-ASCII bytes, CRLF, blanks and comments. */
+function mixedList(count: number, seed: number): { source: Buffer; entries: Array<{ key: Buffer; reject: boolean }> } {
+  const next = prng(seed);
+  const pick = <T>(items: readonly T[]) => items[Math.floor(next() * items.length)];
+  const locals = ["postmaster", "info", "a", "Anna.Schneider", "anna.schneiderin", "J\u00fcrgen", "\u00c9LODIE", "x-default", ""];
+  const entries: Array<{ key: Buffer; reject: boolean }> = [];
+  const lines: Buffer[] = [];
+  for (let i = 0; i < count; i++) {
+    const roll = next();
+    if (roll < 0.03) {
+      lines.push(Buffer.from(pick(["", "   ", "# a comment", "\t"])));
+      continue;
+    }
+    let key: Buffer;
+    if (roll < 0.15 && entries.length > 0) {
+      // The same key again, in upper case: a duplicate once lower-cased.
+      const earlier = pick(entries);
+      key = Buffer.from(earlier.key.toString("latin1").toUpperCase(), "latin1");
+      entries.push({ key, reject: earlier.reject });
+      lines.push(Buffer.concat([Buffer.from(earlier.reject ? "!" : ""), key]));
+      continue;
+    }
+    const local = Buffer.concat([Buffer.from(pick(locals), "utf8"), Buffer.from(next() < 0.5 ? `.${Math.floor(next() * 5000)}` : "")]);
+    // Raw bytes that are not UTF-8 at all; keys are bytes, not text.
+    const raw = next() < 0.05 ? Buffer.from([0xc4, 0xff, 0x80]) : Buffer.alloc(0);
+    key = Buffer.concat([local, raw, Buffer.from(`@Mail-${Math.floor(next() * 40)}.Example.NET`)]);
+    // Decided by the key itself, so a key drawn twice is never both accepted and rejected.
+    const reject = lowerAscii(key).reduce((sum, b) => sum + b, 0) % 10 === 0;
+    entries.push({ key, reject });
+    lines.push(Buffer.concat([Buffer.from(next() < 0.1 ? "  " : ""), Buffer.from(reject ? "!" : ""), key]));
+  }
+  const endings = lines.map(() => Buffer.from(next() < 0.3 ? "\r\n" : "\n"));
+  return { source: Buffer.concat(lines.flatMap((line, i) => [line, endings[i]])), entries };
+}
+
+describe("validrcptto.cdb through buckets and pieces", () => {
+  const { source, entries } = mixedList(6000, 15);
+  const expected = expectedCdb(entries);
+
+  for (const [name, tuning] of TUNINGS) {
+    it(`unsorted mixed list, ${name}: same bytes as cdb -c`, () => {
+      for (const ours of buildBoth(source, tuning)) expect(ours.equals(expected)).toBe(true);
+    });
+  }
+
+  it("sorted input and its reverse give the same bytes", () => {
+    const lines = source.toString("latin1").split(/\r?\n/);
+    const sorted = Buffer.from([...lines].sort().join("\n"), "latin1");
+    const reversed = Buffer.from([...lines].sort().reverse().join("\r\n"), "latin1");
+    for (const [, tuning] of TUNINGS) {
+      for (const ours of [...buildBoth(sorted, tuning), ...buildBoth(reversed, tuning)]) expect(ours.equals(expected)).toBe(true);
+    }
+  });
+
+  it("empty input, comments only, one key, one key without a line end", () => {
+    const cases: Array<[string, Array<{ key: Buffer; reject: boolean }>]> = [
+      ["", []],
+      ["# nothing here\n\n  \n", []],
+      ["One@Example.COM\n", [{ key: Buffer.from("one@example.com"), reject: false }]],
+      ["!@x", [{ key: Buffer.from("@x"), reject: true }]],
+    ];
+    for (const [text, wanted] of cases) {
+      const expectedBytes = expectedCdb(wanted);
+      for (const [, tuning] of TUNINGS) for (const ours of buildBoth(Buffer.from(text), tuning)) expect(ours.equals(expectedBytes)).toBe(true);
+    }
+  });
+
+  it("the same key accepted and rejected is refused with both lines, whatever the pieces", () => {
+    const lines = Array.from({ length: 300 }, (_, i) => `user${i}@example.com`);
+    lines.push("!USER17@Example.com");
+    for (const [, tuning] of TUNINGS) {
+      const file = path.join(dir, "conflict.txt");
+      fs.writeFileSync(file, lines.join("\r\n"));
+      expect(() => writeValidRcptToFile({ path: file }, path.join(dir, "conflict.cdb"), tuning)).toThrow(/line 301: "user17@example.com" is rejected here but accepted on line 18/);
+      expect(() => buildValidRcptTo(lines, tuning)).toThrow(/entry 301: "user17@example.com" is rejected here but accepted on entry 18/);
+      expect(fs.existsSync(path.join(dir, "conflict.cdb"))).toBe(false);
+    }
+  });
+
+  it("bad lines are named by their line number across read boundaries", () => {
+    const lines = Array.from({ length: 200 }, (_, i) => `user${i}@example.com`);
+    lines[49] = "no at sign";
+    lines[149] = "x".repeat(70) + "@";
+    const file = path.join(dir, "bad.txt");
+    fs.writeFileSync(file, lines.join("\n"));
+    for (const [, tuning] of TUNINGS) {
+      let error: unknown;
+      try {
+        writeValidRcptToFile({ path: file }, path.join(dir, "bad.cdb"), tuning);
+      } catch (err) {
+        error = err;
+      }
+      expect(error).toBeInstanceOf(ValidRcptToSourceError);
+      expect((error as ValidRcptToSourceError).problems.map((p) => p.line)).toEqual([50, 150]);
+    }
+  });
+});
