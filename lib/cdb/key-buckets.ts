@@ -12,6 +12,8 @@
 
 export const KEY_HEAD_BYTES = 7;
 const BLOCK_BYTES = 1 << 13;
+/** Records above this size get a block of their own: a block's unused tail is then under 1/16 of it. */
+const BIG_RECORD_BYTES = BLOCK_BYTES / 16;
 
 /** Word 0, 1 or 2 of the key source[start, end) zero-padded to 12 bytes, big-endian (so numeric order is byte order). */
 function prefixWord(source: Uint8Array, start: number, end: number, word: number): number {
@@ -63,11 +65,12 @@ export class KeyBuckets {
   private readonly blockStart: Uint32Array;
   private readonly blockEnd: Uint32Array;
   private poolUsed = 0;
+  private lastBucket = 0;
   private closed = false;
 
   /**
    * @param splitters bucket boundaries (see splittersFromSamples)
-   * @param poolBytes at least the key bytes plus KEY_HEAD_BYTES per key; pages never written are never backed by memory
+   * @param poolBytes at least 17/16 of the key bytes plus KEY_HEAD_BYTES per key (blocks leave unused tails); pages never written are never backed by memory
    */
   constructor(splitters: Uint32Array, poolBytes: number) {
     this.splitters = splitters;
@@ -87,17 +90,22 @@ export class KeyBuckets {
   /** The bucket of the key source[start, end): how many boundaries are at or below its prefix. */
   bucketOf(source: Uint8Array, start: number, end: number): number {
     const splitters = this.splitters;
-    let hi = splitters.length / 3;
-    if (hi === 0) return 0;
+    const n = splitters.length / 3;
+    if (n === 0) return 0;
     const w0 = prefixWord(source, start, end, 0);
     const w1 = end - start > 4 ? prefixWord(source, start, end, 1) : 0;
     const w2 = end - start > 8 ? prefixWord(source, start, end, 2) : 0;
+    // Sorted and clustered lists send runs of keys to one bucket: try the last one first.
+    const last = this.lastBucket;
+    if ((last === 0 || comparePrefix(splitters, last - 1, w0, w1, w2) <= 0) && (last === n || comparePrefix(splitters, last, w0, w1, w2) > 0)) return last;
     let lo = 0;
+    let hi = n;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       if (comparePrefix(splitters, mid, w0, w1, w2) <= 0) lo = mid + 1;
       else hi = mid;
     }
+    this.lastBucket = lo;
     return lo;
   }
 
@@ -106,8 +114,16 @@ export class KeyBuckets {
     const bucket = this.bucketOf(source, start, end);
     const length = end - start;
     const need = KEY_HEAD_BYTES + length;
-    let at = this.cursor[bucket];
-    if (at + need > this.blockEnd[bucket]) at = this.newBlock(bucket, need);
+    let at: number;
+    if (need > BIG_RECORD_BYTES) {
+      // A block of its own, so that no block is left with a big unused tail.
+      at = this.take(need);
+      this.blocks[bucket].push(at, at + need);
+    } else {
+      at = this.cursor[bucket];
+      if (at + need > this.blockEnd[bucket]) at = this.newBlock(bucket);
+      this.cursor[bucket] = at + need;
+    }
     const pool = this.pool;
     pool[at] = length & 255;
     pool[at + 1] = length >>> 8;
@@ -118,7 +134,6 @@ export class KeyBuckets {
     pool[at + 6] = line >>> 24;
     at += KEY_HEAD_BYTES;
     for (let i = start; i < end; i++) pool[at++] = source[i];
-    this.cursor[bucket] = at;
     this.counts[bucket]++;
   }
 
@@ -129,15 +144,19 @@ export class KeyBuckets {
     for (let b = 0; b < this.counts.length; b++) if (this.blockEnd[b] > 0) this.blocks[b].push(this.blockStart[b], this.cursor[b]);
   }
 
-  private newBlock(bucket: number, need: number): number {
+  private newBlock(bucket: number): number {
     if (this.blockEnd[bucket] > 0) this.blocks[bucket].push(this.blockStart[bucket], this.cursor[bucket]);
-    const size = Math.max(BLOCK_BYTES, need);
-    const start = this.poolUsed;
-    if (start + size > this.pool.length) throw new Error(`key pool of ${this.pool.length} bytes is full (sized too small by the caller)`);
-    this.poolUsed += size;
+    const start = this.take(BLOCK_BYTES);
     this.blockStart[bucket] = start;
-    this.blockEnd[bucket] = start + size;
+    this.blockEnd[bucket] = start + BLOCK_BYTES;
     this.cursor[bucket] = start;
+    return start;
+  }
+
+  private take(bytes: number): number {
+    const start = this.poolUsed;
+    if (start + bytes > this.pool.length) throw new Error(`key pool of ${this.pool.length} bytes is full (sized too small by the caller)`);
+    this.poolUsed += bytes;
     return start;
   }
 }

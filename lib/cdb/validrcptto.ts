@@ -223,10 +223,10 @@ function sampleSplitters(source: ByteSource, bucketKeys: number): Uint32Array {
 /**
  * Room for the keys of a source of `size` bytes: a key takes its bytes and
  * KEY_HEAD_BYTES, its line at least its bytes and a line end, and a line
- * holds at least 2 bytes; twice that for the unused tails of blocks. Only
- * the part written is ever backed by memory.
+ * holds at least 2 key bytes, so at most 3 x size + 8 bytes; 1/16 more for
+ * the unused tails of blocks. Only the part written is ever in memory.
  */
-const poolBytes = (size: number) => 2 * 3 * (size + 1);
+const poolBytes = (size: number) => Math.ceil(((3 * size + 8) * 17) / 16);
 
 /** Parses the whole source into buckets; refuses bad lines before anything is written. */
 function readKeys(source: Buffer | { fd: number; size: number }, unit: "line" | "entry", tuning: ValidRcptToTuning): KeyBuckets {

@@ -140,4 +140,16 @@ describe("validrcptto.cdb through buckets and pieces", () => {
       expect((error as ValidRcptToSourceError).problems.map((p) => p.line)).toEqual([50, 150]);
     }
   });
+
+  it("keys of every size: the shortest lines there are, and keys longer than a block's spare room", () => {
+    const next = prng(4711);
+    const entries: Array<{ key: Buffer; reject: boolean }> = [];
+    // "@x" lines: the most keys a source of its size can hold.
+    for (let i = 0; i < 3000; i++) entries.push({ key: Buffer.from(`@${String.fromCharCode(97 + (i % 26))}${i % 7 === 0 ? "" : (i % 5).toString()}`), reject: false });
+    for (let i = 0; i < 60; i++) entries.push({ key: Buffer.from(`${"Long".repeat(1 + Math.floor(next() * 1500))}${i}@example.com`), reject: i % 3 === 0 });
+    const order = entries.map((_, i) => i).sort(() => next() - 0.5);
+    const source = Buffer.concat(order.flatMap((i) => [Buffer.from(entries[i].reject ? "!" : ""), entries[i].key, Buffer.from("\n")]));
+    const expectedBytes = expectedCdb(entries);
+    for (const [, tuning] of TUNINGS) for (const ours of buildBoth(source, tuning)) expect(ours.equals(expectedBytes)).toBe(true);
+  });
 });
