@@ -1,8 +1,9 @@
 // Benchmark: validrcptto.cdb for 1,000,000 addresses, built by our CLI from a
 // plain list vs tinycdb's `cdb -c` from the same records, in the same run.
-// Prints wall time (process start included) and peak RSS of each, the time
-// ratio (goal <= 1.5), our peak memory vs the output size (goal <= 2x), and
-// checks that both outputs are byte-identical.
+// Prints wall time (process start included), CPU time and peak RSS of each,
+// for unsorted and for sorted input: the time ratio to cdb -c (goal <= 1.5),
+// our peak memory vs the output size (goal <= 2x), the machine's load average
+// before and after, and checks that both outputs are byte-identical.
 //
 // Run: npm run bench:cdb   (builds dist/ first; needs cdb from tinycdb and GNU time)
 // Env: BENCH_ADDRESSES (default 1000000), BENCH_RUNS (default 3, median reported).
@@ -36,6 +37,7 @@ function generateAddresses(count: number): string[] {
 
 interface Measurement {
   wallSeconds: number;
+  cpuSeconds: number;
   peakRssBytes: number;
 }
 
@@ -46,15 +48,19 @@ function measure(command: string, args: string[]): Measurement {
   if (result.error) throw new Error(`${GNU_TIME} could not run (${result.error.message}); install the Debian package 'time'`);
   if (result.status !== 0) throw new Error(`${command} ${args.join(" ")} failed (${result.status}):\n${result.stderr}`);
   const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(result.stderr);
-  if (!rss) throw new Error(`no peak RSS in ${GNU_TIME} output:\n${result.stderr}`);
-  return { wallSeconds, peakRssBytes: Number(rss[1]) * 1024 };
+  const user = /User time \(seconds\): ([\d.]+)/.exec(result.stderr);
+  const system = /System time \(seconds\): ([\d.]+)/.exec(result.stderr);
+  if (!rss || !user || !system) throw new Error(`no peak RSS or CPU time in ${GNU_TIME} output:\n${result.stderr}`);
+  return { wallSeconds, cpuSeconds: Number(user[1]) + Number(system[1]), peakRssBytes: Number(rss[1]) * 1024 };
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const mib = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MiB`;
+const loadAverage = () => os.loadavg().map((l) => l.toFixed(2)).join(" ");
 
 function main(): void {
   if (!fs.existsSync(path.join(ROOT, "dist", "cli", "main.js"))) throw new Error("dist/ is missing: run `npm run build` first");
+  const loadBefore = loadAverage();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "qmail-fleet-bench-"));
   try {
     const addresses = generateAddresses(ADDRESSES);
@@ -84,20 +90,26 @@ function main(): void {
     const outputBytes = fs.statSync(theirsOut).size;
     const report = (name: string, m: Measurement[]) => {
       const wall = median(m.map((x) => x.wallSeconds));
-      const rss = median(m.map((x) => x.peakRssBytes));
-      console.log(`  ${name.padEnd(34)} wall ${wall.toFixed(3)} s (runs: ${m.map((x) => x.wallSeconds.toFixed(2)).join(", ")})  peak RSS ${mib(rss)}`);
-      return { wall, rss };
+      const cpu = median(m.map((x) => x.cpuSeconds));
+      const rss = Math.max(...m.map((x) => x.peakRssBytes));
+      console.log(`  ${name.padEnd(40)} wall ${wall.toFixed(3)} s (runs: ${m.map((x) => x.wallSeconds.toFixed(2)).join(", ")})  CPU ${cpu.toFixed(2)} s  peak RSS ${mib(rss)}`);
+      return { wall, cpu, rss };
     };
-    console.log(`validrcptto.cdb, ${ADDRESSES.toLocaleString("en-US")} addresses, ${RUNS} runs each (median), ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(2)}`);
+    console.log(`validrcptto.cdb, ${ADDRESSES.toLocaleString("en-US")} addresses, ${RUNS} runs each interleaved (median), ${os.cpus().length} CPUs`);
+    console.log(`  load average (1, 5, 15 min) before: ${loadBefore}; after: ${loadAverage()}`);
     console.log(`  input list ${mib(fs.statSync(shuffledList).size)}, output ${mib(outputBytes)} (${outputBytes.toLocaleString("en-US")} bytes)`);
     const base = report("cdb -c (records in final order)", theirs);
-    const unsorted = report("qmail-fleet cdb validrcptto (unsorted)", oursUnsorted);
-    const sorted = report("qmail-fleet cdb validrcptto (sorted)", oursSorted);
+    const unsorted = report("qmail-fleet cdb validrcptto, unsorted list", oursUnsorted);
+    const sorted = report("qmail-fleet cdb validrcptto, sorted list", oursSorted);
     console.log(`  byte-identical to cdb -c: yes (checked after every run)`);
-    for (const [name, m] of [["unsorted", unsorted], ["sorted", sorted]] as const) {
+    const verdict = (ok: boolean) => (ok ? "ok" : "MISSED");
+    for (const [name, m] of [["unsorted list", unsorted], ["sorted list", sorted]] as const) {
       const ratio = m.wall / base.wall;
+      console.log(`  ${name}: time ${ratio.toFixed(2)}x cdb -c (goal <= 1.5x) ${verdict(ratio <= 1.5)}   [CPU time ${(m.cpu / base.cpu).toFixed(2)}x]`);
+    }
+    for (const [name, m] of [["unsorted list", unsorted], ["sorted list", sorted]] as const) {
       const memory = m.rss / outputBytes;
-      console.log(`  ${name}: time ratio ${ratio.toFixed(2)} (goal <= 1.5) ${ratio <= 1.5 ? "ok" : "MISSED"}; peak RSS / output ${memory.toFixed(2)} (goal <= 2) ${memory <= 2 ? "ok" : "MISSED"}`);
+      console.log(`  ${name}: peak RSS ${mib(m.rss)} = ${memory.toFixed(2)}x the output (goal <= 2x) ${verdict(memory <= 2)}`);
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
