@@ -68,9 +68,10 @@ function wordAt(bytes: Uint8Array, at: number, remaining: number): number {
 /**
  * Sorts `order[0..count)`, indexes of keys, so that the keys they name are
  * in byte order; equal keys keep their relative order (stable). `order` must
- * hold each index once (e.g. 0..count-1) on entry.
+ * hold each index once (e.g. 0..count-1) on entry. `sharedBytes`: how many
+ * leading bytes all keys have in common (they are skipped).
  */
-export function sortKeyOrder(keys: KeyRanges, order: Uint32Array, scratch: SortScratch = newSortScratch(keys.count)): void {
+export function sortKeyOrder(keys: KeyRanges, order: Uint32Array, scratch: SortScratch = newSortScratch(keys.count), sharedBytes = 0): void {
   const { bytes, ranges, count } = keys;
   const { words, spareWords: wordOfKey, marks } = scratch;
   if (count < 2) return;
@@ -80,7 +81,7 @@ export function sortKeyOrder(keys: KeyRanges, order: Uint32Array, scratch: SortS
   const counts = new Uint32Array(1024);
   const classes = new Int32Array(6);
   const bigCounts = count >= BIG_GROUP ? new Uint32Array(2 << 16) : counts;
-  for (let depth = 0; left > 0; depth += 4) {
+  for (let depth = sharedBytes; left > 0; depth += 4) {
     if (left * FEW_LEFT >= count) {
       // In key order: one sequential pass over the buffer, then a gather.
       for (let k = 0; k < count; k++) wordOfKey[k] = wordAt(bytes, ranges[2 * k] + depth, ranges[2 * k + 1] - depth);

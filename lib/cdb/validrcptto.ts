@@ -359,6 +359,21 @@ function strictlyAscending(pool: Uint8Array, ranges: Uint32Array, count: number)
   return true;
 }
 
+/** How many leading bytes all the keys have in common (keys of a bucket often share many). */
+function sharedPrefixLength(pool: Uint8Array, ranges: Uint32Array, count: number): number {
+  if (count === 0) return 0;
+  const first = ranges[0];
+  let shared = ranges[1];
+  for (let k = 1; k < count && shared > 0; k++) {
+    const start = ranges[2 * k];
+    const limit = Math.min(shared, ranges[2 * k + 1]);
+    let d = 0;
+    while (d < limit && pool[first + d] === pool[start + d]) d++;
+    shared = d;
+  }
+  return shared;
+}
+
 /**
  * Writes the keys of one bucket (ranges of the pool, visited in `order`,
  * which sorts them) each once; an address both accepted and rejected is
@@ -423,7 +438,7 @@ function writeBuckets(buckets: KeyBuckets, unit: "line" | "entry", output: CdbOu
     if (strictlyAscending(pool, ranges, count)) writeAscendingBucket(pool, ranges, count, records);
     else {
       for (let k = 0; k < count; k++) order[k] = k;
-      sortKeyOrder({ bytes: pool, ranges, count }, order, scratch);
+      sortKeyOrder({ bytes: pool, ranges, count }, order, scratch, sharedPrefixLength(pool, ranges, count));
       writeSortedBucket(pool, ranges, order, count, records, unit, problems);
     }
   }
