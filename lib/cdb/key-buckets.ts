@@ -11,9 +11,13 @@
 // in advance.
 
 export const KEY_HEAD_BYTES = 7;
+/** Bytes of a key that choose its bucket. */
+export const PREFIX_BYTES = 12;
 const BLOCK_BYTES = 1 << 13;
 /** Records above this size get a block of their own: a block's unused tail is then under 1/16 of it. */
 const BIG_RECORD_BYTES = BLOCK_BYTES / 16;
+/** Keys up to this long can be copied before their length is known (see shortKeyAt). */
+export const SHORT_KEY_BYTES = BIG_RECORD_BYTES - KEY_HEAD_BYTES;
 
 /** Word 0, 1 or 2 of the key source[start, end) zero-padded to 12 bytes, big-endian (so numeric order is byte order). */
 function prefixWord(source: Uint8Array, start: number, end: number, word: number): number {
@@ -124,6 +128,32 @@ export class KeyBuckets {
       if (at + need > this.blockEnd[bucket]) at = this.newBlock(bucket);
       this.cursor[bucket] = at + need;
     }
+    this.writeHead(at, length, flag, line);
+    const pool = this.pool;
+    at += KEY_HEAD_BYTES;
+    for (let i = start; i < end; i++) pool[at++] = source[i];
+    this.counts[bucket]++;
+  }
+
+  /**
+   * For a caller that copies a key while it still reads it: where the key
+   * bytes of a record in `bucket` go, with room for SHORT_KEY_BYTES of them.
+   * Nothing is stored until commitShort().
+   */
+  shortKeyAt(bucket: number): number {
+    const at = this.cursor[bucket];
+    return (at + KEY_HEAD_BYTES + SHORT_KEY_BYTES > this.blockEnd[bucket] ? this.newBlock(bucket) : at) + KEY_HEAD_BYTES;
+  }
+
+  /** Stores the record whose `length` key bytes (at most SHORT_KEY_BYTES) were copied to shortKeyAt(bucket). */
+  commitShort(bucket: number, length: number, flag: number, line: number): void {
+    const at = this.cursor[bucket];
+    this.writeHead(at, length, flag, line);
+    this.cursor[bucket] = at + KEY_HEAD_BYTES + length;
+    this.counts[bucket]++;
+  }
+
+  private writeHead(at: number, length: number, flag: number, line: number): void {
     const pool = this.pool;
     pool[at] = length & 255;
     pool[at + 1] = length >>> 8;
@@ -132,9 +162,6 @@ export class KeyBuckets {
     pool[at + 4] = (line >>> 8) & 255;
     pool[at + 5] = (line >>> 16) & 255;
     pool[at + 6] = line >>> 24;
-    at += KEY_HEAD_BYTES;
-    for (let i = start; i < end; i++) pool[at++] = source[i];
-    this.counts[bucket]++;
   }
 
   /** Ends the filling: every bucket's blocks are listed in `blocks`. */

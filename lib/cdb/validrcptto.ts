@@ -12,7 +12,7 @@
 import * as fs from "node:fs";
 import { newSortScratch, sortKeyOrder } from "./byte-sort";
 import { CDB_HASH_START } from "./hash";
-import { KEY_HEAD_BYTES, KeyBuckets, keyFlagAt, keyLineAt, splittersFromSamples } from "./key-buckets";
+import { KEY_HEAD_BYTES, KeyBuckets, keyFlagAt, keyLineAt, PREFIX_BYTES, SHORT_KEY_BYTES, splittersFromSamples } from "./key-buckets";
 import { AtomicCdbFile, CDB_HEADER_BYTES, CDB_MAX_BYTES, CdbTooLargeError, cdbTables } from "./writer";
 
 export const ACCEPT_VALUE = Buffer.alloc(0);
@@ -111,12 +111,15 @@ function slowLine(bytes: Buffer, lineStart: number, lineEnd: number): { start: n
 
 /**
  * Parses the complete lines of `bytes` (all of it: the caller passes a view
- * that ends after a newline, or at the end of the input), lower-casing keys
- * IN PLACE, and files each key in `buckets` with its line number. Lines are
- * numbered from `lineBefore + 1`; returns the number of the last line.
+ * that ends after a newline, or at the end of the input) and files each key,
+ * lower-cased, in `buckets` with its line number. Lines are numbered from
+ * `lineBefore + 1`; returns the number of the last line. A plain line is
+ * copied to its bucket as it is read; anything else (blanks, comments, bad
+ * or long entries) takes the careful way, lower-cased in place.
  */
 function parseLines(bytes: Buffer, lineBefore: number, buckets: KeyBuckets, problems: SourceProblem[]): number {
   const total = bytes.length;
+  const pool = buckets.pool;
   let lineNumber = lineBefore;
   let i = 0;
   while (i < total) {
@@ -126,36 +129,53 @@ function parseLines(bytes: Buffer, lineBefore: number, buckets: KeyBuckets, prob
     if (bytes[i] === BANG) keyStart = ++i;
     let ats = 0;
     let lastAt = -1;
-    let b = 0;
-    for (; i < total; i++) {
-      b = bytes[i];
+    // The first bytes choose the bucket: lower-cased in place first.
+    const headEnd = Math.min(total, keyStart + PREFIX_BYTES);
+    for (; i < headEnd; i++) {
+      const b = bytes[i];
       if (b <= SPACE || b === 0x7f) break;
-      if (b - 0x41 < 26 && b >= 0x41) bytes[i] = b |= 0x20;
+      if (b - 0x41 < 26 && b >= 0x41) bytes[i] = b | 0x20;
       else if (b === AT) {
         ats++;
         lastAt = i;
       }
     }
-    let keyEnd = i;
-    if (b === CR && i + 1 < total && bytes[i + 1] === NEWLINE) i++; // CRLF line end
-    if ((i === total || bytes[i] === NEWLINE) && ats === 1 && lastAt !== keyEnd - 1 && keyEnd - keyStart <= MAX_ENTRY_BYTES && bytes[lineStart] !== HASH) {
-      i++;
-    } else {
-      // Anything unusual on this line: the careful (slower) way, which also names the problem.
-      let lineEnd = i < total && bytes[i] === NEWLINE ? i : bytes.indexOf(NEWLINE, i);
-      if (lineEnd === -1) lineEnd = total;
-      i = lineEnd + 1;
-      const key = slowLine(bytes, lineStart, lineEnd);
-      if (key === undefined) continue;
-      if (typeof key === "string") {
-        if (problems.length < MAX_REPORTED_PROBLEMS) problems.push({ line: lineNumber, reason: key });
-        continue;
+    const bucket = buckets.bucketOf(bytes, keyStart, i);
+    let at = buckets.shortKeyAt(bucket);
+    for (let p = keyStart; p < i; p++) pool[at++] = bytes[p];
+    if (i === headEnd) {
+      // The rest is copied lower-cased as it is read, up to the room there is.
+      const stop = Math.min(total, keyStart + SHORT_KEY_BYTES);
+      for (; i < stop; i++) {
+        let b = bytes[i];
+        if (b <= SPACE || b === 0x7f) break;
+        if (b - 0x41 < 26 && b >= 0x41) b |= 0x20;
+        else if (b === AT) {
+          ats++;
+          lastAt = i;
+        }
+        pool[at++] = b;
       }
-      keyStart = key.start;
-      keyEnd = key.end;
+    }
+    const keyEnd = i;
+    if (i + 1 < total && bytes[i] === CR && bytes[i + 1] === NEWLINE) i++; // CRLF line end
+    if ((i === total || bytes[i] === NEWLINE) && ats === 1 && lastAt !== keyEnd - 1 && bytes[lineStart] !== HASH) {
+      buckets.commitShort(bucket, keyEnd - keyStart, keyStart > lineStart ? 1 : 0, lineNumber);
+      i++;
+      continue;
+    }
+    // Anything unusual on this line: the careful (slower) way, which also names the problem.
+    let lineEnd = i < total && bytes[i] === NEWLINE ? i : bytes.indexOf(NEWLINE, i);
+    if (lineEnd === -1) lineEnd = total;
+    i = lineEnd + 1;
+    const key = slowLine(bytes, lineStart, lineEnd);
+    if (key === undefined) continue;
+    if (typeof key === "string") {
+      if (problems.length < MAX_REPORTED_PROBLEMS) problems.push({ line: lineNumber, reason: key });
+      continue;
     }
     // The byte before a key is '!' only when it is the reject marker.
-    buckets.add(bytes, keyStart, keyEnd, keyStart > 0 && bytes[keyStart - 1] === BANG ? 1 : 0, lineNumber);
+    buckets.add(bytes, key.start, key.end, key.start > 0 && bytes[key.start - 1] === BANG ? 1 : 0, lineNumber);
   }
   return lineNumber;
 }
