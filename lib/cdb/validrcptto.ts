@@ -109,6 +109,15 @@ function slowLine(bytes: Buffer, lineStart: number, lineEnd: number): { start: n
   return { start, end };
 }
 
+/** Where the parser files keys: KeyBuckets, or SortedKeys for a list in order. */
+interface KeySink {
+  readonly pool: Buffer;
+  bucketOf(source: Uint8Array, start: number, end: number): number;
+  shortKeyAt(bucket: number): number;
+  commitShort(bucket: number, length: number, flag: number, line: number): void;
+  add(source: Uint8Array, start: number, end: number, flag: number, line: number): void;
+}
+
 /**
  * Parses the complete lines of `bytes` (all of it: the caller passes a view
  * that ends after a newline, or at the end of the input) and files each key,
@@ -117,7 +126,7 @@ function slowLine(bytes: Buffer, lineStart: number, lineEnd: number): { start: n
  * copied to its bucket as it is read; anything else (blanks, comments, bad
  * or long entries) takes the careful way, lower-cased in place.
  */
-function parseLines(bytes: Buffer, lineBefore: number, buckets: KeyBuckets, problems: SourceProblem[]): number {
+function parseLines(bytes: Buffer, lineBefore: number, buckets: KeySink, problems: SourceProblem[]): number {
   const total = bytes.length;
   const pool = buckets.pool;
   let lineNumber = lineBefore;
@@ -206,12 +215,13 @@ export interface ValidRcptToTuning {
 
 /**
  * Bucket boundaries from keys sampled at evenly spaced places of the source
- * (a few lines after each), lower-cased as the parser will. Few large reads:
+ * (a few lines after each), lower-cased as the parser will, and whether the
+ * samples come in byte order (a sorted list is then written as it is read). Few large reads:
  * a read per sample costs more than the sampling saves.
  */
-function sampleSplitters(source: ByteSource, bucketKeys: number): Uint32Array {
+function sampleSource(source: ByteSource, bucketKeys: number): { splitters: Uint32Array; inOrder: boolean } {
   const buckets = Math.min(MAX_BUCKETS, Math.floor(source.size / LINE_BYTES_GUESS / bucketKeys));
-  if (buckets < 2) return new Uint32Array(0);
+  if (buckets < 2) return { splitters: new Uint32Array(0), inOrder: true };
   const places = Math.min(SAMPLE_PLACES, buckets);
   const perPlace = Math.ceil((buckets * SAMPLES_PER_BUCKET) / places);
   const window = Buffer.allocUnsafe(SAMPLE_WINDOW);
@@ -237,7 +247,13 @@ function sampleSplitters(source: ByteSource, bucketKeys: number): Uint32Array {
       at = lineEnd + 1;
     }
   }
-  return splittersFromSamples(keys, samples, buckets);
+  let inOrder = true;
+  for (let i = 1; i < samples.length && inOrder; i++) {
+    const [a, aEnd] = samples[i - 1];
+    const [b, bEnd] = samples[i];
+    inOrder = compareRanges(keys, a, aEnd - a, b, bEnd - b) <= 0;
+  }
+  return { splitters: splittersFromSamples(keys, samples, buckets), inOrder };
 }
 
 /**
@@ -248,29 +264,29 @@ function sampleSplitters(source: ByteSource, bucketKeys: number): Uint32Array {
  */
 const poolBytes = (size: number) => Math.ceil(((3 * size + 8) * 17) / 16);
 
-/** Parses the whole source into buckets; refuses bad lines before anything is written. */
-function readKeys(source: Buffer | { fd: number; size: number }, unit: "line" | "entry", tuning: ValidRcptToTuning): KeyBuckets {
-  const bytes = Buffer.isBuffer(source) ? source : undefined;
-  const byteSource: ByteSource = bytes
-    ? { size: bytes.length, read: (target, targetStart, length, position) => bytes.copy(target, targetStart, position, Math.min(bytes.length, position + length)) }
-    : { size: (source as { size: number }).size, read: (target, targetStart, length, position) => fs.readSync((source as { fd: number }).fd, target, targetStart, length, position) };
-  const splitters = sampleSplitters(byteSource, tuning.bucketKeys ?? BUCKET_KEYS);
+type Source = Buffer | { fd: number; size: number };
+
+function byteSourceOf(source: Source): ByteSource {
+  if (Buffer.isBuffer(source)) return { size: source.length, read: (target, targetStart, length, position) => source.copy(target, targetStart, position, Math.min(source.length, position + length)) };
+  return { size: source.size, read: (target, targetStart, length, position) => fs.readSync(source.fd, target, targetStart, length, position) };
+}
+
+/** Parses the whole source into `sink`; refuses bad lines before anything is written. */
+function parseSource(source: Source, sink: KeySink, unit: "line" | "entry", tuning: ValidRcptToTuning): void {
   const problems: SourceProblem[] = [];
-  const buckets = new KeyBuckets(splitters, poolBytes(byteSource.size));
-  if (bytes) {
-    parseLines(bytes, 0, buckets, problems);
+  if (Buffer.isBuffer(source)) {
+    parseLines(source, 0, sink, problems);
   } else {
     // A file is read in pieces, each up to its last complete line: the whole
     // list is never in memory twice. Bytes appended after it was measured are
     // not read.
-    const fd = (source as { fd: number }).fd;
     let chunk = Buffer.allocUnsafe(tuning.readBytes ?? READ_BYTES);
     let held = 0;
     let position = 0;
     let line = 0;
     for (;;) {
-      const want = Math.min(chunk.length - held, byteSource.size - position);
-      const got = want > 0 ? fs.readSync(fd, chunk, held, want, position) : 0;
+      const want = Math.min(chunk.length - held, source.size - position);
+      const got = want > 0 ? fs.readSync(source.fd, chunk, held, want, position) : 0;
       position += got;
       held += got;
       const atEnd = got === 0;
@@ -282,14 +298,20 @@ function readKeys(source: Buffer | { fd: number; size: number }, unit: "line" | 
         chunk = bigger;
         continue;
       }
-      if (end > 0) line = parseLines(chunk.subarray(0, end), line, buckets, problems);
+      if (end > 0) line = parseLines(chunk.subarray(0, end), line, sink, problems);
       chunk.copy(chunk, 0, end, held);
       held -= end;
       if (atEnd) break;
     }
   }
-  buckets.close();
   if (problems.length > 0) throw new ValidRcptToSourceError(problems, unit);
+}
+
+/** Parses the whole source into buckets. */
+function readKeys(source: Source, splitters: Uint32Array, unit: "line" | "entry", tuning: ValidRcptToTuning): KeyBuckets {
+  const buckets = new KeyBuckets(splitters, poolBytes(byteSourceOf(source).size));
+  parseSource(source, buckets, unit, tuning);
+  buckets.close();
   return buckets;
 }
 
@@ -468,6 +490,106 @@ function writeBuckets(buckets: KeyBuckets, unit: "line" | "entry", output: CdbOu
   return { header, count: records.count };
 }
 
+/** Thrown by SortedKeys at the first key out of order. */
+class KeysOutOfOrder extends Error {}
+
+/**
+ * A sink for a list in byte order (sorted dumps are common): each key is
+ * written out as it is parsed, a repeat dropped, with no buckets and no sort.
+ * The first key out of order throws KeysOutOfOrder; the caller then builds
+ * the buckets way. Keys are staged in two slots: the previous key in one,
+ * the key being read in the other.
+ */
+class SortedKeys implements KeySink {
+  readonly pool = Buffer.allocUnsafe(2 * (MAX_ENTRY_BYTES + 1));
+  readonly conflicts: SourceProblem[] = [];
+  private previousAt = -1;
+  private previousLength = 0;
+  private previousFlag = 0;
+  private previousLine = 0;
+
+  constructor(
+    private readonly records: RecordStream,
+    private readonly unit: "line" | "entry",
+  ) {}
+
+  bucketOf(): number {
+    return 0;
+  }
+
+  shortKeyAt(): number {
+    return this.previousAt === 0 ? MAX_ENTRY_BYTES + 1 : 0;
+  }
+
+  commitShort(_bucket: number, length: number, flag: number, line: number): void {
+    this.take(this.shortKeyAt(), length, flag, line);
+  }
+
+  add(source: Uint8Array, start: number, end: number, flag: number, line: number): void {
+    const at = this.shortKeyAt();
+    this.pool.set(source.subarray(start, end), at);
+    this.take(at, end - start, flag, line);
+  }
+
+  private take(at: number, length: number, flag: number, line: number): void {
+    const pool = this.pool;
+    if (this.previousAt >= 0) {
+      const order = compareRanges(pool, this.previousAt, this.previousLength, at, length);
+      if (order > 0) throw new KeysOutOfOrder();
+      if (order === 0) {
+        if (flag !== this.previousFlag && this.conflicts.length < MAX_REPORTED_PROBLEMS) {
+          const verdict = (f: number) => (f === 1 ? "rejected" : "accepted");
+          this.conflicts.push({ line, reason: `${shown(pool, at, at + length)} is ${verdict(flag)} here but ${verdict(this.previousFlag)} on ${this.unit} ${this.previousLine}` });
+        }
+        return;
+      }
+    }
+    this.records.add(pool, at, length, flag === 1);
+    this.previousAt = at;
+    this.previousLength = length;
+    this.previousFlag = flag;
+    this.previousLine = line;
+  }
+}
+
+/** A list in order written as it is parsed; throws KeysOutOfOrder when it is not in order after all. */
+function writeInOrder(source: Source, unit: "line" | "entry", tuning: ValidRcptToTuning, output: CdbOutput): { header: Buffer; count: number } {
+  // At most a key per 3 bytes of source ("@x" and a line end); only the part used is in memory.
+  const records = new RecordStream(output, Math.floor((byteSourceOf(source).size + 2) / 3));
+  const sink = new SortedKeys(records, unit);
+  parseSource(source, sink, unit, tuning);
+  if (sink.conflicts.length > 0) throw new ValidRcptToSourceError(sink.conflicts, unit);
+  records.flush();
+  const header = cdbTables(records.hashes, records.positions, records.count, records.position, (table) => output.append(table, table.length), !output.copiesChunks);
+  return { header, count: records.count };
+}
+
+/**
+ * The cdb of a source: written as it is parsed when samples show a list in
+ * order, else (or when a key out of order turns up) through buckets.
+ * `open` gives a fresh output for each attempt; `discard` drops one.
+ */
+function writeValidRcptTo<T extends CdbOutput>(source: Source, unit: "line" | "entry", tuning: ValidRcptToTuning, open: () => T, discard: (output: T) => void): { header: Buffer; count: number; output: T } {
+  const { splitters, inOrder } = sampleSource(byteSourceOf(source), tuning.bucketKeys ?? BUCKET_KEYS);
+  if (inOrder) {
+    const output = open();
+    try {
+      return { ...writeInOrder(source, unit, tuning, output), output };
+    } catch (err) {
+      discard(output);
+      if (!(err instanceof KeysOutOfOrder)) throw err;
+    }
+  }
+  const buckets = readKeys(source, splitters, unit, tuning);
+  const output = open();
+  try {
+    return { ...writeBuckets(buckets, unit, output), output };
+  } catch (err) {
+    discard(output);
+    throw err;
+  }
+}
+
 function ownedSource(source: string | Uint8Array | readonly string[]): { bytes: Buffer; unit: "line" | "entry" } {
   if (typeof source === "string") return { bytes: Buffer.from(source, "utf8"), unit: "line" };
   if (source instanceof Uint8Array) return { bytes: Buffer.from(source), unit: "line" };
@@ -482,10 +604,12 @@ function ownedSource(source: string | Uint8Array | readonly string[]): { bytes: 
 /** validrcptto.cdb bytes from source text or from an array of entries (same syntax per entry). */
 export function buildValidRcptTo(source: string | Uint8Array | readonly string[], tuning: ValidRcptToTuning = {}): Buffer {
   const { bytes, unit } = ownedSource(source);
-  const buckets = readKeys(bytes, unit, tuning);
-  const chunks: Buffer[] = [];
-  const { header } = writeBuckets(buckets, unit, { append: (chunk, length) => chunks.push(chunk.subarray(0, length)), copiesChunks: false });
-  return Buffer.concat([header, ...chunks]);
+  const memory = () => {
+    const chunks: Buffer[] = [];
+    return { chunks, append: (chunk: Buffer, length: number) => chunks.push(chunk.subarray(0, length)), copiesChunks: false };
+  };
+  const { header, output } = writeValidRcptTo(bytes, unit, tuning, memory, () => {});
+  return Buffer.concat([header, ...output.chunks]);
 }
 
 /**
@@ -494,27 +618,24 @@ export function buildValidRcptTo(source: string | Uint8Array | readonly string[]
  * in pieces. Returns the number of addresses written.
  */
 export function writeValidRcptToFile(source: Buffer | { path: string }, targetPath: string, tuning: ValidRcptToTuning = {}): number {
-  let buckets: KeyBuckets;
-  if (Buffer.isBuffer(source)) buckets = readKeys(source, "line", tuning);
+  const toFile = () => {
+    const file = new AtomicCdbFile(targetPath);
+    return { file, append: (chunk: Buffer, length: number) => file.append(chunk, length), copiesChunks: true };
+  };
+  const build = (from: Source) => writeValidRcptTo(from, "line", tuning, toFile, (output) => output.file.abort());
+  let written: ReturnType<typeof build>;
+  if (Buffer.isBuffer(source)) written = build(source);
   else {
     const fd = fs.openSync(source.path, "r");
     try {
       const stat = fs.fstatSync(fd);
       // A pipe or device has no size to sample by: read it whole.
-      buckets = readKeys(stat.isFile() ? { fd, size: stat.size } : fs.readFileSync(fd), "line", tuning);
+      written = build(stat.isFile() ? { fd, size: stat.size } : fs.readFileSync(fd));
     } finally {
       fs.closeSync(fd);
     }
   }
-  const file = new AtomicCdbFile(targetPath);
-  let written: { header: Buffer; count: number };
-  try {
-    written = writeBuckets(buckets, "line", { append: (chunk, length) => file.append(chunk, length), copiesChunks: true });
-  } catch (err) {
-    file.abort();
-    throw err;
-  }
-  file.commit(written.header);
+  written.output.file.commit(written.header);
   return written.count;
 }
 

@@ -152,4 +152,19 @@ describe("validrcptto.cdb through buckets and pieces", () => {
     const expectedBytes = expectedCdb(entries);
     for (const [, tuning] of TUNINGS) for (const ours of buildBoth(source, tuning)) expect(ours.equals(expectedBytes)).toBe(true);
   });
+
+  it("a list in order is written as it is read: repeats dropped, a conflict named, a late key out of order still sorted", () => {
+    const keys = Array.from({ length: 5000 }, (_, i) => `user${String(i).padStart(5, "0")}@example.com`);
+    const inOrder = [keys[0], keys[0].toUpperCase(), ...keys.slice(1)];
+    const expectedBytes = expectedCdb(keys.map((k) => ({ key: Buffer.from(k), reject: false })));
+    for (const [, tuning] of TUNINGS) {
+      for (const ours of buildBoth(Buffer.from(inOrder.join("\n")), tuning)) expect(ours.equals(expectedBytes)).toBe(true);
+      // The last key belongs at the front: found out of order after everything else was written.
+      const late = [...keys.slice(1), keys[0]].join("\n");
+      for (const ours of buildBoth(Buffer.from(late), tuning)) expect(ours.equals(expectedBytes)).toBe(true);
+      expect(() => buildValidRcptTo([...keys.slice(0, 10), `!${keys[9]}`, ...keys.slice(10)], tuning)).toThrow(/entry 11: "user00009@example.com" is rejected here but accepted on entry 10/);
+    }
+    // No temporary file is left behind by an attempt that was given up.
+    expect(fs.readdirSync(dir).filter((name) => name.endsWith(".tmp"))).toEqual([]);
+  });
 });
