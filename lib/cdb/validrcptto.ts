@@ -486,7 +486,12 @@ function writeBuckets(buckets: KeyBuckets, unit: "line" | "entry", output: CdbOu
   }
   if (problems.length > 0) throw new ValidRcptToSourceError(problems.sort((a, b) => a.line - b.line), unit);
   records.flush();
-  const header = cdbTables(records.hashes, records.positions, records.count, records.position, (table) => output.append(table, table.length), !output.copiesChunks);
+  // Every key is written: the pool's memory (at least 9 bytes a key, in
+  // memory already) holds the tables' working arrays, so the peak gets no
+  // new pages for them.
+  const base = pool.byteOffset + ((4 - (pool.byteOffset % 4)) % 4);
+  const grouped = [new Uint32Array(pool.buffer, base, records.count), new Uint32Array(pool.buffer, base + 4 * records.count, records.count)];
+  const header = cdbTables(records.hashes, records.positions, records.count, records.position, (table) => output.append(table, table.length), !output.copiesChunks, ...grouped);
   return { header, count: records.count };
 }
 
