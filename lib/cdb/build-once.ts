@@ -1,14 +1,13 @@
 // A program plans each mailhub on its own: the Fleet checks the whole config,
 // then every Mailhub and every part checks and plans its host. The hosts of a
 // fleet share one address list, so without this the same validrcptto.cdb
-// would be built (and summarized) several times per host. Builds are pure
+// would be built several times per host. Builds are pure
 // functions of their input bytes: one build per distinct input is enough.
 import { createHash } from "node:crypto";
 
 /** The last few builds: a fleet rarely has more than one list, and each may be tens of MB. */
 const KEEP = 4;
 const builds = new Map<string, Buffer>();
-const summaries = new WeakMap<Buffer, Map<string, string>>();
 
 /**
  * The bytes `build` makes from `input`, built once per process for the same
@@ -28,13 +27,4 @@ export function buildOnce(kind: string, input: Buffer | string, build: () => Buf
   builds.set(key, bytes);
   if (builds.size > KEEP) builds.delete(builds.keys().next().value!);
   return bytes;
-}
-
-/** A summary line of built bytes, computed once per buffer and label. */
-export function summarizeOnce(bytes: Buffer, label: string, summarize: () => string): string {
-  let byLabel = summaries.get(bytes);
-  if (!byLabel) summaries.set(bytes, (byLabel = new Map()));
-  let line = byLabel.get(label);
-  if (line === undefined) byLabel.set(label, (line = summarize()));
-  return line;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildOnce, summarizeOnce } from "../../../lib/cdb/build-once";
+import { buildOnce } from "../../../lib/cdb/build-once";
 
 describe("buildOnce", () => {
   it("builds the same kind and input once, and again for other input or another kind", () => {
@@ -33,18 +33,6 @@ describe("buildOnce", () => {
     expect(builds).toBe(5);
     buildOnce("test-lru", "a", build); // dropped as the oldest
     expect(builds).toBe(6);
-  });
-});
-
-describe("summarizeOnce", () => {
-  it("summarizes a buffer once per label", () => {
-    const bytes = Buffer.from("cdb");
-    let calls = 0;
-    const line = (text: string) => () => (calls++, text);
-    expect(summarizeOnce(bytes, "validrcptto\0a.cdb", line("a.cdb: 1 address"))).toBe("a.cdb: 1 address");
-    expect(summarizeOnce(bytes, "validrcptto\0a.cdb", line("other"))).toBe("a.cdb: 1 address");
-    expect(summarizeOnce(bytes, "validrcptto\0b.cdb", line("b.cdb: 1 address"))).toBe("b.cdb: 1 address");
-    expect(calls).toBe(2);
   });
 });
 
