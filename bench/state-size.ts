@@ -52,7 +52,7 @@ const PROJECT_DIR = path.join(ROOT, ".state", "bench", "state-size");
 /** Each up's output, kept after the run: <size>-<up>.log. */
 const LOG_DIR = path.join(ROOT, ".state", "bench", "state-size-logs");
 /** What a throwaway project links from the repository (as test/e2e/pulumi-project.ts does). */
-const LINKED = ["index.ts", "components", "provider", "lib", "cli", "dist", "node_modules", "package.json", "tsconfig.json"];
+const LINKED = ["program.js", "index.ts", "components", "provider", "lib", "cli", "dist", "node_modules", "package.json", "tsconfig.json"];
 
 const HOSTS = 8;
 const FIRST_ADDRESS = "127.0.0.81";

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import * as yaml from "js-yaml";
 import { REPO } from "./sandbox";
 
-const LINKED = ["index.ts", "components", "provider", "lib", "cli", "dist", "node_modules", "package.json", "tsconfig.json", "policy"];
+const LINKED = ["program.js", "index.ts", "components", "provider", "lib", "cli", "dist", "node_modules", "package.json", "tsconfig.json", "policy"];
 
 export interface PulumiResult {
   code: number;
