@@ -10,7 +10,7 @@
 // config says in an admin's own words, and one whose scripts differ from it.
 // Part 2 does it for every corpus script (test/import), with the config that
 // `qmail-fleet import` writes from the host's own files.
-import { existsSync, mkdirSync, readFileSync, cpSync, readdirSync, writeFileSync, chmodSync } from "node:fs";
+import { copyFileSync, cpSync, rmSync, mkdirSync, readFileSync, readdirSync, existsSync, writeFileSync, chmodSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
@@ -19,6 +19,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseFleetConfig, formatIssues } from "../../lib/config";
 import { renderLogScript } from "../../lib/render/log-script";
 import { renderRunScript } from "../../lib/render/run-script";
+import { shellQuote } from "../../lib/render/shell-quote";
+import { meaningSummary, runScriptMeaning } from "../../lib/import/run-script-meaning";
 import { corpusEntries, scriptForAddress, type CorpusEntry } from "../import/corpus";
 import { Mailhubs, REPO, smtpConversation, type SandboxHost } from "./sandbox";
 import { PulumiProject } from "./pulumi-project";
@@ -77,7 +79,11 @@ async function installService(hubs: Mailhubs, host: SandboxHost, service: string
     .filter((path) => /\/tcp\.[a-z]+$/.test(path))
     .map((source) => `tcprules ${source}.cdb ${source}.tmp < ${source}`);
   await hubs.ssh(host, [...compile, `mkdir -p ${dir}/log/main`, `chown qmaill ${dir}/log/main`, `ln -s ${dir} /service/${service}`].join(" && "));
-  await eventually(`${host.name} ${service} to be up`, async () => ((await hubs.uptime(host, dir)) !== undefined && (await hubs.uptime(host, `${dir}/log`)) !== undefined ? true : undefined));
+  // Up for two seconds: a script that dies at start is restarted by supervise every second.
+  await eventually(`${host.name} ${service} to stay up`, async () => ((await hubs.uptime(host, dir)) ?? 0) >= 2 && (await hubs.uptime(host, `${dir}/log`)) !== undefined ? true : undefined).catch(async (error: Error) => {
+    const log = await hubs.ssh(host, `tail -n 3 ${dir}/log/main/current 2>/dev/null; exit 0`);
+    throw new Error(`${error.message}; last lines of its log:\n${log}`);
+  });
 }
 
 async function observe(hubs: Mailhubs, host: SandboxHost, service: string, port: number): Promise<Observed> {
@@ -97,6 +103,42 @@ async function observe(hubs: Mailhubs, host: SandboxHost, service: string, port:
   const servers = await hubs.processes(host, new RegExp(`^\\d+ tcpserver .* ${host.address.replace(/\./g, "\\.")} `));
   const tcpserver = servers.length === 1 ? readFileSync(`/proc/${servers[0].split(" ")[0]}/cmdline`, "utf8").split("\0").slice(0, -1) : [];
   return { pid: Number(main[1]), uptime: Number(main[2]), logPid: Number(log[1]), argv, env, tcpserver };
+}
+
+/** Installs a corpus entry on its host: run, log/run, envdir and files, the address made the host's. */
+async function installEntry(hubs: Mailhubs, host: SandboxHost, entry: CorpusEntry): Promise<void> {
+  const read = (path: string) => readFileSync(join(entry.dir, path), "utf8");
+  const envDir = join(entry.dir, "env");
+  const envdir = existsSync(envDir) ? Object.fromEntries(readdirSync(envDir).map((name) => [name, read(`env/${name}`)])) : undefined;
+  const files = Object.fromEntries(entry.files.map((path) => [path, read(`files${path}`)]));
+  await installService(hubs, host, entry.service, { run: scriptForAddress(read("run"), host.address), logRun: read("log/run") }, { files, envdir });
+}
+
+/** tcpserver's command line as what it runs: options in canonical order, a port name as its number. */
+function chainOf(cmdline: string[]): string[][] {
+  return meaningSummary(runScriptMeaning(`exec ${cmdline.map(shellQuote).join(" ")}\n`)).chain;
+}
+
+/**
+ * Adds one imported host to a stack's config when their fleet-wide parts agree
+ * (same value, or only one sets it; tcpRules per cdb path). False, and nothing
+ * changed, when they do not.
+ */
+function mergeFleet(into: Record<string, unknown>, config: Record<string, unknown>): boolean {
+  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+  for (const [key, value] of Object.entries(config)) {
+    if (key === "hosts" || key === "ssh" || !(key in into)) continue;
+    if (key === "tcpRules") {
+      const rules = into.tcpRules as Record<string, unknown>;
+      for (const [path, set] of Object.entries(value as Record<string, unknown>)) if (path in rules && !same(rules[path], set)) return false;
+    } else if (!same(into[key], value)) return false;
+  }
+  for (const [key, value] of Object.entries(config)) {
+    if (key === "hosts") into.hosts = [...((into.hosts as unknown[]) ?? []), ...(value as unknown[])];
+    else if (key === "tcpRules") into.tcpRules = { ...(into.tcpRules as object), ...(value as object) };
+    else if (key !== "ssh") into[key] = value;
+  }
+  return true;
 }
 
 const mtime = async (hubs: Mailhubs, host: SandboxHost, path: string) => Number((await hubs.ssh(host, `stat -c %Y ${path}`)).trim());
@@ -230,6 +272,141 @@ describe("take-over of hand-written services on the real engine", () => {
         env: before[same.name].env,
         tcpserver: before[same.name].tcpserver,
       });
+    });
+  });
+  describe("part 2: every corpus script, imported with qmail-fleet import", () => {
+    const available = (program: string) => ["/usr/bin", "/usr/local/bin", "/bin"].some((dir) => existsSync(join(dir, program)));
+    const entries = corpusEntries().filter((entry) => entry.needs.every(available));
+    let hubs: Mailhubs;
+    const hostOf = new Map<CorpusEntry, SandboxHost>();
+    const before = new Map<CorpusEntry, Observed>();
+    const warnings = new Map<CorpusEntry, string[]>();
+    /** Why an entry could not be installed, started or imported: its own test fails with it. */
+    const problems = new Map<CorpusEntry, Error>();
+    const projects: PulumiProject[] = [];
+    const failedUps = new Set<PulumiProject>();
+
+    afterAll(() => hubs?.stop());
+
+    beforeAll(async () => {
+      hubs = Mailhubs.start("e2e-import-takeover-2", entries.length, "127.0.0.181");
+      entries.forEach((entry, i) => hostOf.set(entry, hubs.hosts[i]));
+      await Promise.all(entries.map((entry) => installEntry(hubs, hostOf.get(entry)!, entry).catch((error: Error) => problems.set(entry, error))));
+      // Old enough that a restart shows as a drop in uptime.
+      await new Promise((r) => setTimeout(r, 3000));
+      await Promise.all(
+        entries
+          .filter((e) => !problems.has(e))
+          .map((entry) =>
+            observe(hubs, hostOf.get(entry)!, entry.service, entry.port).then(
+              (seen) => before.set(entry, seen),
+              (error: Error) => problems.set(entry, error),
+            ),
+          ),
+      );
+
+      // qmail-fleet import --from-dir; one stack file per host.
+      const imports = join(REPO, ".state", "e2e", "import-takeover-imports");
+      mkdirSync(imports, { recursive: true });
+      const stacks: Array<{ config: Record<string, unknown>; sideFiles: string[]; entries: CorpusEntry[] }> = [];
+      for (const entry of entries.filter((e) => !problems.has(e))) {
+        const host = hostOf.get(entry)!;
+        const out = join(imports, `Pulumi.${host.name}.yaml`);
+        // A copy of the host's files, as an admin would rsync it: its /var/qmail and /service, and /etc/passwd (the sandbox shares the machine's).
+        const copy = join(imports, host.name);
+        rmSync(copy, { recursive: true, force: true });
+        cpSync(join(host.root, "root"), copy, {
+          recursive: true,
+          verbatimSymlinks: true,
+          // Not supervise's own state (its fifos), which rsync would be told to skip too.
+          filter: (path) => !/\/supervise\/[^/]+(\/log)?\/supervise$/.test(path),
+        });
+        mkdirSync(join(copy, "etc"));
+        copyFileSync("/etc/passwd", join(copy, "etc", "passwd"));
+        const imported = await run(join(REPO, "bin", "qmail-fleet"), [
+          "import", "--from-dir", copy, "--address", host.address, "--host-key", host.hostKey, "--name", host.name, "-o", out,
+        ]).catch((error: Error) => problems.set(entry, error));
+        if (imported instanceof Map) continue;
+        const { stderr } = imported;
+        warnings.set(entry, stderr.split("\n").filter((line) => line.startsWith("warning: ")));
+        // A config that does not validate fails its own entry, not the stack it would share.
+        const invalid = await run(join(REPO, "bin", "qmail-fleet"), ["validate", out]).then(
+          () => undefined,
+          (error: Error & { stdout?: string; stderr?: string }) => new Error(`the imported config does not validate:\n${error.stdout ?? ""}${error.stderr ?? ""}`),
+        );
+        if (invalid) {
+          problems.set(entry, invalid);
+          continue;
+        }
+        const document = yaml.load(readFileSync(out, "utf8")) as { config: Record<string, unknown> };
+        const config = Object.fromEntries(Object.entries(document.config).map(([key, value]) => [key.replace(/^qmail-fleet:/, ""), value]));
+        const sideFiles = readdirSync(imports).filter((name) => name.startsWith(`${host.name}-`));
+        // Hosts whose fleet-wide parts agree (tcpRules by path, validRcptTo, ...) share a stack: fewer engine runs.
+        const stack = stacks.find((candidate) => mergeFleet(candidate.config, config));
+        if (stack) {
+          stack.sideFiles.push(...sideFiles);
+          stack.entries.push(entry);
+        } else stacks.push({ config: structuredClone(config), sideFiles, entries: [entry] });
+      }
+      for (const [i, stack] of stacks.entries()) {
+        const project = new PulumiProject(`import-takeover-${i + 1}`);
+        await project.init();
+        for (const name of stack.sideFiles) copyFileSync(join(imports, name), join(project.dir, name));
+        project.writeConfig({ ...stack.config, ssh: { user: "root", privateKeyFile: hubs.clientKey } });
+        projects.push(project);
+      }
+      // The first pulumi up of each stack, a few at a time; a failed one fails its entries' tests.
+      for (let i = 0; i < projects.length; i += 4)
+        await Promise.all(
+          projects.slice(i, i + 4).map((project, j) =>
+            project.up().catch((error: Error) => {
+              failedUps.add(project);
+              stacks[i + j].entries.forEach((entry) => problems.set(entry, error));
+            }),
+          ),
+        );
+    });
+
+    it.each(entries.map((entry) => [entry.id, entry] as const))("%s: runs what it ran before the take-over", async (_id, entry) => {
+      if (problems.has(entry)) throw problems.get(entry);
+      const host = hostOf.get(entry)!;
+      const was = before.get(entry)!;
+      const now = await observe(hubs, host, entry.service, entry.port);
+      const entryWarnings = warnings.get(entry)!;
+      for (const warning of entryWarnings) expect(warning).toMatch(/^warning: \S+(:\d+)?: /);
+      // A line of run (or log/run) the config cannot express, named by the import: what runs may change there.
+      const leftOut = (script: "run" | "log/run") =>
+        entryWarnings.some((warning) => {
+          const file = /^warning: (\S+?):\d+: /.exec(warning)?.[1];
+          const isLogRun = file === "log/run" || file?.endsWith("/log/run");
+          return file !== undefined && (script === "log/run" ? isLogRun : (file === "run" || file.endsWith("/run")) && !isLogRun);
+        });
+
+      // The take-over restarts the service (or its log) only where the import left a line out.
+      if (!leftOut("run")) expect(now.pid, "the service was restarted").toBe(was.pid);
+      if (!leftOut("log/run")) expect(now.logPid, "the log was restarted").toBe(was.logPid);
+      if (now.pid === was.pid) {
+        expect(now.uptime).toBeGreaterThanOrEqual(was.uptime);
+        // Not restarted: the scripts written must run exactly what was running. Restarted on them, they do.
+        await hubs.ssh(host, `svc -t ${SUPERVISE}/${entry.service}`);
+        const restarted = await eventually("the restarted service", async () => {
+          const seen = await observe(hubs, host, entry.service, entry.port);
+          return seen.pid !== was.pid && seen.tcpserver.length > 0 ? seen : undefined;
+        });
+        expect({ argv: restarted.argv, env: restarted.env }).toEqual({ argv: was.argv, env: was.env });
+        expect(chainOf(restarted.tcpserver)).toEqual(chainOf(was.tcpserver));
+      } else {
+        // Restarted for a line left out: the rest of what it runs is still the same program and arguments.
+        expect(now.argv).toEqual(was.argv);
+      }
+    });
+
+    it("a refresh of every stack taken over finds no drift", async () => {
+      expect(projects.length).toBeGreaterThan(failedUps.size);
+      for (const project of projects.filter((p) => !failedUps.has(p))) {
+        const drift = project.drift();
+        expect(drift.code, drift.stdout + drift.stderr).toBe(0);
+      }
     });
   });
 });
