@@ -3,6 +3,7 @@
 // what goes away, and per service whether it is linked, brought up, restarted
 // (service or log) and health-checked. Pure, so every decision is unit-tested.
 import type { Observation, ObservedService } from "./host-operations";
+import { runsTheSame, serviceScriptAt } from "./run-script-comparison";
 import type { DirectorySpec, HostConfigurationArgs, HostConfigurationState, ServiceSpec, ServiceStatus } from "./types";
 
 export interface ServiceActions {
@@ -26,6 +27,12 @@ export interface ChangePlan {
   directories: Array<DirectorySpec & { path: string }>;
   /** Files whose bytes, owner or mode differ from the declaration: staged, then switched. */
   writes: string[];
+  /**
+   * Written run and log/run scripts that run what the one on the host runs
+   * (same programs, arguments and environment): no restart, and the new file
+   * keeps the old one's mtime (see keepsWhatRuns).
+   */
+  sameMeaning: string[];
   /** Files an earlier run put there that are no longer declared. */
   removedFiles: string[];
   /** Services no longer declared, or moved to another directory or link; the directory stays when still declared. */
@@ -68,7 +75,8 @@ export function planChanges(host: string, previous: HostConfigurationState, desi
     .filter(([name]) => !desired.services[name] || moved(name, desired.services[name]))
     .map(([name, s]) => ({ name, dir: s.dir, link: s.link, keepDir: s.dir in desired.directories }));
 
-  const written = new Set(writes);
+  const sameMeaning = writes.filter((path) => keepsWhatRuns(path, desired, observation));
+  const written = new Set(writes.filter((path) => !sameMeaning.includes(path)));
   const reads = (name: string, part: "service" | "log") =>
     Object.entries(desired.files).some(([path, spec]) => written.has(path) && spec.restarts.some((r) => r.service === name && r.part === part));
   const services: ServiceActions[] = [];
@@ -87,7 +95,24 @@ export function planChanges(host: string, previous: HostConfigurationState, desi
   }
 
   const removedDirectories = Object.keys(previous.directories).filter((path) => !(path in desired.directories));
-  return { leftovers, directories, writes, removedFiles, teardowns, services, removedDirectories };
+  return { leftovers, directories, writes, sameMeaning, removedFiles, teardowns, services, removedDirectories };
+}
+
+/**
+ * Whether writing `path` leaves what its service runs as it is: a run or
+ * log/run script whose bytes are the same (only owner or mode change), or
+ * whose text on the host (read for this, with the host's facts) runs the same
+ * programs with the same arguments and environment. That is what taking over a
+ * hand-written service needs: its script is rewritten in our layout without a
+ * restart. A script that cannot be read, or was not read, counts as changed.
+ */
+function keepsWhatRuns(path: string, desired: HostConfigurationArgs, observation: Observation): boolean {
+  const script = serviceScriptAt(path, desired.services);
+  const found = observation.files.get(path);
+  const spec = desired.files[path];
+  if (!script || !found?.present || found.regular === false || spec.kind !== "script") return false;
+  if (found.sha256 === spec.sha256) return true;
+  return found.text !== undefined && spec.text !== undefined && runsTheSame(found.text, spec.text, script.runsIn, observation.facts);
 }
 
 /** What a service looks like on the host, as one status; anything but `up` is drift. */

@@ -17,6 +17,7 @@ import {
   linkService,
   logTail,
   readBanner,
+  readHostFacts,
   readText,
   removeDirectories,
   removeLeftovers,
@@ -31,6 +32,8 @@ import {
   type Observation,
 } from "./host-operations";
 import { planChanges, serviceStatus, type ChangePlan, type ServiceActions } from "./change-plan";
+import { factsNeeded, serviceScriptAt } from "./run-script-comparison";
+import { takeoverReport } from "./takeover-report";
 import type { EngineLog } from "./engine-log";
 import { hasUnknowns, reveal, secret, withoutUndefined } from "./properties";
 import type { ConnectionPool, Stdin } from "./ssh-connection";
@@ -67,11 +70,20 @@ export class HostConfigurationProvider {
 
   constructor(
     private readonly pool: ConnectionPool,
-    private readonly warn: EngineLog,
+    private readonly log: EngineLog,
   ) {}
 
-  /** Keeps the secret bytes for this run and drops them from the inputs the engine stores. */
-  check(news: Record<string, unknown>): { inputs: Record<string, unknown>; failures: Array<{ property: string; reason: string }> } {
+  /**
+   * Keeps the secret bytes for this run and drops them from the inputs the
+   * engine stores. A host with no state yet (`olds` empty) is read, and what
+   * taking it over changes is reported under the resource, since the engine
+   * shows a create with every input as new.
+   */
+  async check(
+    urn: string,
+    olds: Record<string, unknown>,
+    news: Record<string, unknown>,
+  ): Promise<{ inputs: Record<string, unknown>; failures: Array<{ property: string; reason: string }> }> {
     const { secretContents, ...inputs } = news;
     const failures: Array<{ property: string; reason: string }> = [];
     const contents = reveal<Record<string, string> | undefined>(secretContents) ?? {};
@@ -80,7 +92,19 @@ export class HostConfigurationProvider {
       if (sha256Hex(bytes) !== sha256) failures.push({ property: "secretContents", reason: `content does not match its sha256 ${sha256.slice(0, 12)}…` });
       else this.secretContents.set(sha256, bytes);
     }
+    if (failures.length === 0 && Object.keys(olds).length === 0 && !hasUnknowns(inputs)) await this.reportTakeover(urn, reveal<HostConfigurationArgs>(inputs));
     return { inputs: protect(reveal(inputs) as unknown as HostConfigurationArgs), failures };
+  }
+
+  private async reportTakeover(urn: string, desired: HostConfigurationArgs): Promise<void> {
+    try {
+      const session = this.session(desired);
+      const observation = await withScriptsToReplace(session, desired, await inspect(session, inspectRequest([desired])));
+      const plan = planChanges(session.name, emptyState(desired), desired, observation);
+      await this.log(urn, takeoverReport(desired.host, desired, observation, plan), "info");
+    } catch (error) {
+      await this.log(urn, `${desired.host}: could not read the host to show what taking it over changes: ${(error as Error).message}`, "warning");
+    }
   }
 
   diff(olds: Record<string, unknown>, news: Record<string, unknown>): DiffResult {
@@ -135,11 +159,12 @@ export class HostConfigurationProvider {
         `host ${desired.host} was not touched: ${[...this.failedHosts].join(", ")} failed in this run, more than rollout.maxFailures (${rollout.maxFailures}) allows`,
       );
     const session = this.session(desired);
-    const observation = await inspect(session, inspectRequest([desired, previous]));
+    const observation = await withScriptsToReplace(session, desired, await inspect(session, inspectRequest([desired, previous])));
     const plan = planChanges(session.name, previous, desired, observation);
     const writes: FileChange[] = plan.writes.map((path) => {
       const spec = desired.files[path];
-      return { path, owner: spec.owner, group: spec.group, mode: spec.mode, sha256: spec.sha256, size: spec.size, bytes: this.bytesOf(desired.host, path, spec) };
+      const keepTime = plan.sameMeaning.includes(path);
+      return { path, owner: spec.owner, group: spec.group, mode: spec.mode, sha256: spec.sha256, size: spec.size, bytes: this.bytesOf(desired.host, path, spec), keepTime };
     });
 
     // What an interrupted run left behind goes first.
@@ -180,7 +205,7 @@ export class HostConfigurationProvider {
         const message = `${failure}\n${outcome}`;
         if (this.failedHosts.size > rollout.maxFailures) throw new Error(message);
         // Within rollout.maxFailures: a warning, and the state keeps the previous configuration so the next run tries again.
-        await this.warn(urn, `${message}\n(${this.failedHosts.size} of at most ${rollout.maxFailures} failed hosts in this run; the rollout goes on)`);
+        await this.log(urn, `${message}\n(${this.failedHosts.size} of at most ${rollout.maxFailures} failed hosts in this run; the rollout goes on)`, "warning");
         return protect(previous);
       }
     }
@@ -270,6 +295,30 @@ async function runActions(session: HostSession, service: ServiceSpec, actions: S
 
 function emptyState(desired: HostConfigurationArgs): HostConfigurationState {
   return { host: desired.host, connection: desired.connection, directories: {}, files: {}, services: {}, banners: {} };
+}
+
+/**
+ * The observation with the host's text of every run and log/run script about
+ * to be replaced, and what those scripts and their successors look up there,
+ * so the plan can tell whether what a service runs changes. A text that does
+ * not hash to what was just inspected (edited meanwhile, or not UTF-8) is
+ * left out: that script counts as changed.
+ */
+async function withScriptsToReplace(session: HostSession, desired: HostConfigurationArgs, observation: Observation): Promise<Observation> {
+  const files = new Map(observation.files);
+  const scripts: Array<{ text: string; runsIn: string }> = [];
+  for (const [path, spec] of Object.entries(desired.files)) {
+    const script = serviceScriptAt(path, desired.services);
+    const found = observation.files.get(path);
+    if (!script || spec.text === undefined || !found?.present || found.regular === false || found.sha256 === spec.sha256) continue;
+    if ((found.size ?? 0) > READ_BACK_LIMIT) continue;
+    const text = await readText(session, path);
+    if (sha256Hex(Buffer.from(text, "utf8")) !== found.sha256) continue;
+    files.set(path, { ...found, text });
+    scripts.push({ text, runsIn: script.runsIn }, { text: spec.text, runsIn: script.runsIn });
+  }
+  if (scripts.length === 0) return observation;
+  return { ...observation, files, facts: await readHostFacts(session, factsNeeded(scripts)) };
 }
 
 /** Every path and service of the given configurations, once each. */

@@ -1,6 +1,8 @@
 // What the provider does on a mailhub, as small POSIX sh scripts run over the
 // host's one SSH connection. Paths travel as arguments, file bytes only on
 // stdin. Every error names the host and what to do next.
+import type { HostFacts } from "../lib/import/run-script-meaning";
+import type { FactRequest } from "./run-script-comparison";
 import { shellQuote } from "../lib/render/shell-quote";
 import { where, type SshConnection, type Stdin } from "./ssh-connection";
 
@@ -66,6 +68,8 @@ export interface ObservedFile {
   mtime?: number;
   /** A staging file or previous copy left beside it by an interrupted run. */
   leftover: boolean;
+  /** The text on the host of a service script about to be replaced, read to tell whether what runs changes. */
+  text?: string;
 }
 
 export interface ObservedDirectory {
@@ -99,6 +103,8 @@ export interface Observation {
   files: Map<string, ObservedFile>;
   directories: Map<string, ObservedDirectory>;
   services: Map<string, ObservedService>;
+  /** What the host tells about the lookups of the scripts read (ids, control files, envdirs). */
+  facts?: HostFacts;
 }
 
 // One line per entry, fields separated by tabs. `f PATH`, `d PATH` and
@@ -219,6 +225,73 @@ export async function readText(session: HostSession, path: string): Promise<stri
   return (await session.run(`reading ${path}`, 'cat -- "$1"', [path])).toString("utf8");
 }
 
+// What run scripts look up on the host, read without running them: `u NAME`
+// (uid and gid), `f PATH` (the first 64 KiB of a control file), `e DIR` (an
+// envdir: each variable's first line, or unset for an empty file). One line
+// per request; values travel base64, so any byte survives the tabs.
+const FACTS_SCRIPT = `
+while [ $# -gt 0 ]; do
+  kind=$1 p=$2; shift 2
+  case $kind in
+    u)
+      if uid=$(id -u -- "$p" 2>/dev/null) && gid=$(id -g -- "$p" 2>/dev/null); then
+        printf 'u\\t+\\t%s\\t%s\\n' "$uid" "$gid"
+      else
+        printf 'u\\t-\\n'
+      fi ;;
+    f)
+      if [ -f "$p" ] && [ -r "$p" ]; then printf 'f\\t+\\t%s\\n' "$(head -c 65536 -- "$p" | base64 -w0)"; else printf 'f\\t-\\n'; fi ;;
+    e)
+      if [ -d "$p" ]; then
+        printf 'e\\t+'
+        for v in "$p"/*; do
+          name=\${v##*/}
+          [ -f "$v" ] || continue
+          case $name in *=*) continue ;; esac
+          if [ -s "$v" ]; then printf '\\t%s=%s' "$name" "$(head -n 1 -- "$v" | base64 -w0)"; else printf '\\t%s' "$name"; fi
+        done
+        printf '\\n'
+      else
+        printf 'e\\t-\\n'
+      fi ;;
+  esac
+done
+`;
+
+/** Reads what the scripts look up; a lookup the host cannot answer is left out (it stays unknown). */
+export async function readHostFacts(session: HostSession, request: FactRequest): Promise<HostFacts> {
+  const facts: Required<Pick<HostFacts, "users" | "files" | "envdirs">> = { users: {}, files: {}, envdirs: {} };
+  const args = [...request.users.flatMap((u) => ["u", u]), ...request.files.flatMap((f) => ["f", f]), ...request.envdirs.flatMap((e) => ["e", e])];
+  if (args.length === 0) return facts;
+  const out = await session.run("reading what the run scripts look up", FACTS_SCRIPT, args);
+  const lines = out.toString("utf8").split("\n").filter((line) => line.length > 0);
+  if (lines.length !== args.length / 2)
+    throw new HostCommandError(`${session.name}: reading what the run scripts look up gave ${lines.length} answers for ${args.length / 2} lookups`);
+  const decode = (b64: string) => Buffer.from(b64, "base64").toString("utf8");
+  let i = 0;
+  for (const user of request.users) {
+    const [, known, uid, gid] = lines[i++].split("\t");
+    if (known === "+") facts.users[user] = { uid, gid };
+  }
+  for (const file of request.files) {
+    const [, known, b64] = lines[i++].split("\t");
+    if (known === "+") facts.files[file] = decode(b64 ?? "");
+  }
+  for (const dir of request.envdirs) {
+    const [, known, ...variables] = lines[i++].split("\t");
+    if (known !== "+") continue;
+    // envdir's reading: the first line, trailing blanks dropped, NUL for newline; an empty file unsets.
+    facts.envdirs[dir] = Object.fromEntries(
+      variables.map((entry) => {
+        const eq = entry.indexOf("=");
+        if (eq < 0) return [entry, null];
+        return [entry.slice(0, eq), decode(entry.slice(eq + 1)).replace(/\n$/, "").replace(/[ \t]+$/, "").replace(/\0/g, "\n")];
+      }),
+    );
+  }
+  return facts;
+}
+
 // --- changing files ---------------------------------------------------------
 
 // Missing directories are made (and named on stdout, so a failed run can take
@@ -254,7 +327,7 @@ export async function ensureDirectories(session: HostSession, directories: Direc
 // point leaves the staging file, which the next run removes.
 const STAGE_SCRIPT = `
 set -eu
-path=$1 owner=$2 group=$3 mode=$4 want_sum=$5 want_size=$6 staged=$7
+path=$1 owner=$2 group=$3 mode=$4 want_sum=$5 want_size=$6 staged=$7 keep_time=$8
 rm -f -- "$staged"
 umask 077
 cat > "$staged"
@@ -271,6 +344,7 @@ if [ "\${sum%% *}" != "$want_sum" ]; then
 fi
 chown "$owner:$group" "$staged"
 chmod "$mode" "$staged"
+if [ "$keep_time" = keep-time ] && [ -f "$path" ]; then touch -r "$path" -- "$staged"; fi
 `;
 
 export interface FileChange {
@@ -281,11 +355,21 @@ export interface FileChange {
   sha256: string;
   size: number;
   bytes: Stdin;
+  /**
+   * Give the new file the mtime of the one it replaces: a run script rewritten
+   * without a restart (same meaning). svstat's uptime against run's mtime is how
+   * a refresh (and an admin) tells that a service runs an older script; a
+   * rewrite that changes nothing that runs must not look like one. Kept on the
+   * file rather than recorded in state, so any reader of the host, with or
+   * without our state, sees the same thing. The cost: backup tools that go by
+   * size and mtime alone may skip the rewritten script.
+   */
+  keepTime?: boolean;
 }
 
 export async function stageFile(session: HostSession, file: FileChange): Promise<void> {
   await session.run(`staging ${file.path}`, STAGE_SCRIPT, [
-    file.path, file.owner, file.group, file.mode, file.sha256, String(file.size), stagedPath(file.path),
+    file.path, file.owner, file.group, file.mode, file.sha256, String(file.size), stagedPath(file.path), file.keepTime ? "keep-time" : "new-time",
   ], file.bytes);
 }
 

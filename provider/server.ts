@@ -12,7 +12,7 @@ import * as structproto from "google-protobuf/google/protobuf/struct_pb";
 import * as plugproto from "@pulumi/pulumi/proto/plugin_pb";
 import * as provproto from "@pulumi/pulumi/proto/provider_pb";
 import * as provrpc from "@pulumi/pulumi/proto/provider_grpc_pb";
-import { engineWarnings } from "./engine-log";
+import { engineLog } from "./engine-log";
 import { HostConfigurationProvider } from "./host-configuration";
 import { reveal } from "./properties";
 import { ConnectionPool } from "./ssh-connection";
@@ -33,7 +33,7 @@ export const MAX_MESSAGE_BYTES = 512 * 1024 * 1024;
 export function providerService(version: string, engineAddress?: string) {
   let config: ProviderArgs = {};
   const pool = new ConnectionPool(() => config.privateKey);
-  const hosts = new HostConfigurationProvider(pool, engineWarnings(engineAddress));
+  const hosts = new HostConfigurationProvider(pool, engineLog(engineAddress));
 
   /** Runs a handler, turning a thrown error into the message the engine prints. */
   const serve = <Req, Res>(handler: (request: Req) => Promise<Res> | Res) => (call: Call<Req>, callback: Callback<Res>) => {
@@ -73,9 +73,9 @@ export function providerService(version: string, engineAddress?: string) {
       return new provproto.ConfigureResponse().setAcceptsecrets(true).setSupportspreview(false);
     }),
 
-    check: serve((req: provproto.CheckRequest) => {
+    check: serve(async (req: provproto.CheckRequest) => {
       ofType(req.getUrn());
-      const { inputs, failures } = hosts.check(fromStruct(req.getNews()));
+      const { inputs, failures } = await hosts.check(req.getUrn(), fromStruct(req.getOlds()), fromStruct(req.getNews()));
       const response = new provproto.CheckResponse().setInputs(toStruct(inputs));
       response.setFailuresList(failures.map((f) => new provproto.CheckFailure().setProperty(f.property).setReason(f.reason)));
       return response;

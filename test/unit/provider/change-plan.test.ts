@@ -2,6 +2,7 @@
 // staged, what goes away, and which service or log restarts.
 import { describe, expect, it } from "vitest";
 import { planChanges, serviceStatus } from "../../../provider/change-plan";
+import { factsNeeded } from "../../../provider/run-script-comparison";
 import type { Observation, ObservedFile, ObservedService } from "../../../provider/host-operations";
 import type { FileSpec, HostConfigurationArgs, HostConfigurationState } from "../../../provider/types";
 
@@ -160,5 +161,120 @@ describe("serviceStatus", () => {
     ["log/run changed after the log started", { logRunMtime: 1005 }, "log running an older log/run"],
   ])("%s: %s", (_what, change, status) => {
     expect(serviceStatus(dir, { ...running(), ...change })).toBe(status);
+  });
+});
+
+// Taking over a hand-written service: its run and log/run are rewritten in our
+// layout, and it restarts only when what it runs changes.
+describe("planChanges on a service script whose text differs from the host's", () => {
+  const RUN = `${SUP}/smtpd/run`;
+  const LOG_RUN = `${SUP}/smtpd/log/run`;
+  const declaredRun = [
+    "#!/bin/sh",
+    "exec 2>&1",
+    "QMAILDUID=$(id -u qmaild) || exit 111",
+    "NOFILESGID=$(id -g qmaild) || exit 111",
+    "LOCAL=$(head -n 1 /var/qmail/control/me) || exit 111",
+    'exec tcpserver -v -R -l "$LOCAL" -c 30 -u "$QMAILDUID" -g "$NOFILESGID" 192.0.2.10 25 \\',
+    "    /var/qmail/bin/qmail-smtpd",
+    "",
+  ].join("\n");
+  // The same service as an admin wrote it: backquotes, head -1, a start-up check, the port by name.
+  const handRun = (concurrency: string, port = "smtp") =>
+    [
+      "#!/bin/sh",
+      "QMAILDUID=`id -u qmaild`",
+      "NOFILESGID=`id -g qmaild`",
+      "LOCAL=`head -1 /var/qmail/control/me`",
+      'if [ -z "$LOCAL" ]; then echo no control/me; exit 1; fi',
+      "exec 2>&1",
+      `exec tcpserver -v -R -l "$LOCAL" -c ${concurrency} -u "$QMAILDUID" -g "$NOFILESGID" 192.0.2.10 ${port} /var/qmail/bin/qmail-smtpd`,
+      "",
+    ].join("\n");
+  const declaredLogRun = "#!/bin/sh\n# Log script of service 'smtpd'.\nexec setuidgid qmaill multilog t s1000000 n20 ./main\n";
+  const handLogRun = (args: string) => `#!/bin/sh\nexec setuidgid qmaill \\\n  multilog ${args}\n`;
+
+  /** Declared scripts with their texts; the host holds `onHost` texts (other bytes) with the same owner and mode. */
+  function takeover(onHost: { run?: string; logRun?: string }, facts?: Observation["facts"], change: (o: Observation) => void = () => undefined) {
+    const next = desired();
+    next.files[RUN] = { ...file("d", [{ service: "smtpd", part: "service" }]), text: declaredRun };
+    next.files[LOG_RUN] = { ...file("e", [{ service: "smtpd", part: "log" }]), text: declaredLogRun };
+    const host = hostAs(next, (o) => {
+      if (onHost.run !== undefined) Object.assign(o.files.get(RUN)!, { sha256: sha("7"), text: onHost.run });
+      if (onHost.logRun !== undefined) Object.assign(o.files.get(LOG_RUN)!, { sha256: sha("8"), text: onHost.logRun });
+      o.facts = facts;
+      change(o);
+    });
+    return planChanges("mx1", { ...asState(next), files: {}, services: {} }, next, host);
+  }
+
+  it("same program, arguments and environment written another way: written, no restart, mtime kept", () => {
+    const plan = takeover({ run: handRun("30"), logRun: handLogRun("t s1000000 n20 ./main") });
+    expect(plan.writes).toEqual([LOG_RUN, RUN]);
+    expect(plan.sameMeaning).toEqual([LOG_RUN, RUN]);
+    expect(restarts(plan)).toEqual([]);
+    expect(plan.services[0].checkHealth).toBe(false);
+  });
+
+  it("other arguments: the service restarts (run) and the log restarts (multilog arguments)", () => {
+    const plan = takeover({ run: handRun("20"), logRun: handLogRun("t s99999 n5 ./main") });
+    expect(plan.writes).toEqual([LOG_RUN, RUN]);
+    expect(plan.sameMeaning).toEqual([]);
+    expect(restarts(plan)).toEqual(["smtpd", "smtpd/log"]);
+    expect(plan.services[0].checkHealth).toBe(true);
+  });
+
+  it("only the log's arguments differ: only the log restarts", () => {
+    const plan = takeover({ run: handRun("30"), logRun: handLogRun("t n5 ./main") });
+    expect(plan.sameMeaning).toEqual([RUN]);
+    expect(restarts(plan)).toEqual(["smtpd/log"]);
+  });
+
+  it("a value the script reads on the host is compared as the host's facts give it", () => {
+    const reads = handRun('"$MAXSMTPD"').replace("exec 2>&1", "MAXSMTPD=`cat /var/qmail/control/concurrencyincoming`\nexec 2>&1");
+    expect(restarts(takeover({ run: reads }))).toEqual(["smtpd"]);
+    expect(restarts(takeover({ run: reads }, { files: { "/var/qmail/control/concurrencyincoming": "30\n" } }))).toEqual([]);
+    expect(restarts(takeover({ run: reads }, { files: { "/var/qmail/control/concurrencyincoming": "40\n" } }))).toEqual(["smtpd"]);
+  });
+
+  it("a script on the host that was not read, or cannot be read, counts as changed", () => {
+    expect(restarts(takeover({}, undefined, (o) => (o.files.get(RUN)!.sha256 = sha("7"))))).toEqual(["smtpd"]);
+    expect(restarts(takeover({ run: "#!/bin/sh\nexec tcpserver 'unterminated\n" }))).toEqual(["smtpd"]);
+  });
+
+  it("the same bytes with another owner or mode: written, no restart", () => {
+    const plan = takeover({}, undefined, (o) => (o.files.get(RUN)!.mode = "0700"));
+    expect(plan.writes).toEqual([RUN]);
+    expect(plan.sameMeaning).toEqual([RUN]);
+    expect(restarts(plan)).toEqual([]);
+  });
+
+  it("a service already running an older script restarts, even when the new one means the same", () => {
+    const plan = takeover({ run: handRun("30") }, undefined, (o) => (o.services.get("smtpd")!.runMtime = 2000));
+    expect(plan.sameMeaning).toEqual([RUN]);
+    expect(restarts(plan)).toEqual(["smtpd"]);
+  });
+
+  it("a file the service reads at start keeps today's rule: a change restarts it", () => {
+    const plan = takeover({ run: handRun("30") }, undefined, (o) => (o.files.get("/var/qmail/control/validrcptto.cdb")!.sha256 = sha("9")));
+    expect(restarts(plan)).toEqual([]);
+    const next = desired();
+    next.files["/var/qmail/control/servercert.pem"] = { ...file("k", [{ service: "smtpd", part: "service" }]), kind: "secret", secret: true };
+    const host = hostAs(desired(), (o) => o.files.set("/var/qmail/control/servercert.pem", { present: true, regular: true, owner: "root", group: "root", mode: "0755", sha256: sha("j"), size: 10, leftover: false }));
+    expect(restarts(planChanges("mx1", asState(desired()), next, host))).toEqual(["smtpd"]);
+  });
+});
+
+describe("factsNeeded", () => {
+  it("names the users, files and envdirs both scripts look up, once each", () => {
+    const scripts = [
+      { text: "#!/bin/sh\nexec envdir ./env setuidgid qmaild tcpserver -u `id -u qmaild` -l \"$(head -1 control/me)\" 0 25 qmail-smtpd\n", runsIn: "/var/qmail/supervise/smtpd" },
+      { text: "#!/bin/sh\ncd /var/qmail\nexec tcpserver -u $(id -u qmaild) -g $(id -g nofiles) -c `cat control/concurrencyincoming` 0 25 qmail-smtpd\n", runsIn: "/var/qmail/supervise/smtpd" },
+    ];
+    expect(factsNeeded(scripts)).toEqual({
+      users: ["nofiles", "qmaild"],
+      files: ["/var/qmail/control/concurrencyincoming", "/var/qmail/supervise/smtpd/control/me"],
+      envdirs: ["/var/qmail/supervise/smtpd/env"],
+    });
   });
 });
