@@ -34,25 +34,23 @@
 //          --repeat N         one-address and no-change ups (and the cdb build) N times each, median
 //                             reported (default 3: the machine may be busy with other work)
 //          --cpu-prof DIR     profile every node process of the ups (V8 CPU profiles, as node --cpu-prof
-//                             writes them), in DIR/<size>-<up>/<program|provider>-<pid>.cpuprofile
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { createHash, randomUUID } from "node:crypto";
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import * as yaml from "js-yaml";
-import { prng } from "../test/prng";
+import { addedAddress, addressList } from "./support/addresses";
+import { BenchStack, resourceCounts } from "./support/bench-stack";
+import { CPU_PROF_DIR_VARIABLE, cpuProfilePreload } from "./support/cpu-profile";
+import { count, cpu, loadavg, median, mib, progress, secs, verdict } from "./support/figures";
+import { endRunning, removeCgroupParent, run, tail, type MemoryPeak, type RunResult } from "./support/measured-run";
+import { makeCertificate, startHosts as startSandbox, stopHosts as stopSandbox, type TlsPair } from "./support/sandbox-hosts";
 
 const ROOT = path.resolve(__dirname, "..");
-const PULUMI = path.join(ROOT, "sandbox", "pulumi");
-const MAILHUBS = path.join(ROOT, "sandbox", "mailhubs");
 const CLI = path.join(ROOT, "bin", "qmail-fleet");
 const SANDBOX_DIR = path.join(ROOT, ".sandbox", "bench-state-size");
 const PROJECT_DIR = path.join(ROOT, ".state", "bench", "state-size");
 /** Each up's output, kept after the run: <size>-<up>.log. */
 const LOG_DIR = path.join(ROOT, ".state", "bench", "state-size-logs");
-/** What a throwaway project links from the repository (as test/e2e/pulumi-project.ts does). */
-const LINKED = ["program.js", "index.ts", "components", "provider", "lib", "cli", "dist", "node_modules", "package.json", "tsconfig.json"];
 
 const HOSTS = 8;
 const FIRST_ADDRESS = "127.0.0.81";
@@ -60,16 +58,16 @@ const STACK = "bench";
 const DEFAULT_SIZES = [10, 10_000, 200_000, 1_000_000];
 const BASE_SIZE = 10;
 const GOAL_SIZE = 1_000_000;
-const SAMPLE_MS = 100;
 const GIB = 1024 ** 3;
 const MEMORY_GOAL = GIB;
 const ONE_ADDRESS_FACTOR = 2;
 const NO_CHANGE_FACTOR = 1.2;
 
-const CONTROL = "/var/qmail/control";
-const ADDRESS_FILE = "validrcptto.txt";
-const SALT_SECRET = "bench salt secret, at least sixteen bytes";
-const PASSWORD = "bench password 4711";
+const project = new BenchStack(PROJECT_DIR, SANDBOX_DIR, STACK);
+const pulumiOk = (args: string[]) => project.pulumiOk(args);
+const startHosts = () => startSandbox(SANDBOX_DIR, HOSTS, FIRST_ADDRESS);
+const stopHosts = () => stopSandbox(SANDBOX_DIR);
+const newProject = (hosts: ReturnType<typeof startHosts>, tls: TlsPair, addresses: string) => project.create(hosts, tls, addresses);
 
 // --- options -------------------------------------------------------------------
 
@@ -106,381 +104,6 @@ function parseOptions(argv: string[]): Options {
   return options;
 }
 
-// --- addresses -----------------------------------------------------------------
-
-const FIRST = ["anna", "bernd", "carla", "dieter", "eva", "frank", "gabi", "hans", "ines", "jan", "kim", "lena", "max", "nina", "olaf", "paula"];
-const LAST = ["mueller", "schmidt", "schneider", "fischer", "weber", "meyer", "wagner", "becker", "schulz", "hoffmann"];
-
-/** `count` unique ~35-byte addresses (as bench/cdb-validrcptto.ts makes them), one a line; the same every run. */
-function addressList(count: number): string {
-  const next = prng(20261126);
-  const lines: string[] = new Array(count);
-  for (let i = 0; i < count; i++) {
-    const first = FIRST[Math.floor(next() * FIRST.length)];
-    const last = LAST[Math.floor(next() * LAST.length)];
-    lines[i] = `${first}.${last}.${i.toString(36)}@mail-${Math.floor(next() * 400)}.example.net\n`;
-  }
-  return lines.join("");
-}
-
-/** The n-th address a one-address up adds; not one addressList makes. */
-const addedAddress = (n: number) => `added.${n}@bench.example.org\n`;
-
-// --- processes and their memory ----------------------------------------------------
-
-const PAGE_SIZE = Number(spawnSync("getconf", ["PAGESIZE"], { encoding: "utf8" }).stdout.trim()) || 4096;
-
-/** A process's memory figures (/proc/PID/statm) and parent, or undefined once it has ended. */
-function memoryOf(pid: number): { statm: string; rss: number; ppid: number } | undefined {
-  try {
-    const statm = fs.readFileSync(`/proc/${pid}/statm`, "utf8");
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    // Fields after the command name (which may hold spaces): state, ppid, ...
-    const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-    return { statm, rss: Number(statm.split(" ")[1]) * PAGE_SIZE, ppid };
-  } catch {
-    return undefined;
-  }
-}
-
-/** What a process is, from its command line: `pulumi`, `pulumi-language-nodejs`, `node program`, `node provider`... */
-function labelOf(pid: number): string {
-  let argv: string[];
-  try {
-    argv = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter((a) => a !== "");
-  } catch {
-    return `pid ${pid}`;
-  }
-  if (argv.length === 0) return `pid ${pid}`;
-  const name = path.basename(argv[0]);
-  if (name === "node") {
-    const joined = argv.join(" ");
-    if (joined.includes("provider/main.js")) return "node provider";
-    if (/@pulumi\/pulumi\/cmd\/run|cmd\/run/.test(joined)) return "node program";
-    return `node ${path.basename(argv.find((a, i) => i > 0 && !a.startsWith("-")) ?? "")}`.trim();
-  }
-  if (name === "sh" || name === "bash") return `${name} ${path.basename(argv[1] ?? "")}`.trim();
-  return name;
-}
-
-function cgroup2Mount(): string | undefined {
-  for (const line of fs.readFileSync("/proc/self/mountinfo", "utf8").split("\n")) {
-    const [before, after] = line.split(" - ");
-    if (after?.split(" ")[0] === "cgroup2") return before.split(" ")[4];
-  }
-  return undefined;
-}
-
-/** A new, empty cgroup v2 for one process tree, or undefined where none can be made. */
-function newCgroup(): string | undefined {
-  const mount = cgroup2Mount();
-  if (!mount) return undefined;
-  const dir = path.join(mount, "qmail-fleet-bench", `up-${randomUUID()}`);
-  try {
-    fs.mkdirSync(dir, { recursive: true });
-    return dir;
-  } catch {
-    return undefined;
-  }
-}
-
-function cgroupPids(cgroup: string): number[] {
-  try {
-    return fs.readFileSync(path.join(cgroup, "cgroup.procs"), "utf8").split("\n").filter((l) => l !== "").map(Number);
-  } catch {
-    return [];
-  }
-}
-
-/** `top` and every process below it, by parent pid. */
-function descendants(top: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const entry of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-    } catch {
-      // ended meanwhile
-    }
-  }
-  const found = [top];
-  for (let i = 0; i < found.length; i++) found.push(...(children.get(found[i]) ?? []));
-  return found;
-}
-
-/** Removes a cgroup once its processes are gone; ends our own leftovers (plugins that outlived pulumi). */
-async function removeCgroup(cgroup: string, whenEmpty: () => void): Promise<void> {
-  for (let i = 0; i < 50 && cgroupPids(cgroup).length > 0; i++) await sleep(100);
-  whenEmpty();
-  if (cgroupPids(cgroup).length > 0) {
-    process.stderr.write(`  note: processes of the up still running after 5 s (${cgroupPids(cgroup).map(labelOf).join(", ")}); ending them\n`);
-    try {
-      fs.writeFileSync(path.join(cgroup, "cgroup.kill"), "1");
-    } catch {
-      for (const pid of cgroupPids(cgroup)) process.kill(pid, "SIGKILL");
-    }
-    for (let i = 0; i < 50 && cgroupPids(cgroup).length > 0; i++) await sleep(100);
-  }
-  try {
-    fs.rmdirSync(cgroup);
-  } catch {
-    // left for the next run's look; it holds nothing of ours once empty
-  }
-}
-
-/** The bench's cgroup parent, once no up of any run is left in it. */
-function removeCgroupParent(): void {
-  const mount = cgroup2Mount();
-  if (!mount) return;
-  try {
-    fs.rmdirSync(path.join(mount, "qmail-fleet-bench"));
-  } catch {
-    // absent, or a cgroup of another run still in it
-  }
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-interface MemoryPeak {
-  /** Largest sum of RSS over one sample. */
-  bytes: number;
-  /** That sample, by process. */
-  processes: Array<{ label: string; bytes: number }>;
-  /** Largest RSS each process reached, by label. */
-  maxByLabel: Map<string, number>;
-  samples: number;
-}
-
-interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-  wallSeconds: number;
-  memory?: MemoryPeak;
-  /** CPU time (user + system) of the whole process tree, from the cgroup's cpu.stat. */
-  cpuSeconds?: number;
-}
-
-function cgroupCpuSeconds(cgroup: string): number | undefined {
-  try {
-    const usage = /^usage_usec (\d+)$/m.exec(fs.readFileSync(path.join(cgroup, "cpu.stat"), "utf8"));
-    return usage ? Number(usage[1]) / 1e6 : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The running measured command, for the signal handler to end. */
-let running: { child: ChildProcess; cgroup?: string } | undefined;
-
-interface RunOptions {
-  stdin?: string;
-  /** Time it and sample its process tree's memory; in its own cgroup where one can be made. */
-  measure?: boolean;
-  env?: Record<string, string>;
-}
-
-/** Runs `sandbox/pulumi` in the bench project, on the bench stack. */
-function pulumi(args: string[], options: RunOptions = {}): Promise<RunResult> {
-  const stackArgs = args[0] === "stack" || args[0] === "config" ? [] : ["--stack", STACK];
-  const env = { PULUMI_BACKEND_URL: `file://${path.join(PROJECT_DIR, "state")}`, ...options.env };
-  return run([PULUMI, "--cwd", PROJECT_DIR, ...args, ...stackArgs], { ...options, env });
-}
-
-/**
- * Runs a command to its end. With `measure`, in its own cgroup, its process
- * tree's RSS sampled every SAMPLE_MS and its CPU time read at the end.
- */
-function run(command: string[], options: RunOptions = {}): Promise<RunResult> {
-  const env = { ...process.env, ...options.env };
-  const cgroup = options.measure ? newCgroup() : undefined;
-  // The shell joins the cgroup, then becomes the command: everything it starts is in it from its first instruction.
-  const child = cgroup
-    ? spawn("/bin/sh", ["-c", 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"', "sh", cgroup, ...command], { env, cwd: ROOT })
-    : spawn(command[0], command.slice(1), { env, cwd: ROOT });
-  if (options.measure) running = { child, cgroup };
-  const started = process.hrtime.bigint();
-
-  const peak: MemoryPeak = { bytes: 0, processes: [], maxByLabel: new Map(), samples: 0 };
-  const sample = () => {
-    if (child.pid === undefined) return;
-    const pids = cgroup ? cgroupPids(cgroup) : descendants(child.pid);
-    const memory = new Map<number, NonNullable<ReturnType<typeof memoryOf>>>();
-    for (const pid of pids) {
-      const m = memoryOf(pid);
-      if (m) memory.set(pid, m);
-    }
-    let total = 0;
-    const processes: Array<{ label: string; bytes: number }> = [];
-    for (const [pid, m] of memory) {
-      // A child between vfork and exec (how Go and libuv start programs) runs in its
-      // parent's memory: same statm to the page. Counting it would count the parent twice.
-      if (memory.get(m.ppid)?.statm === m.statm) continue;
-      const bytes = m.rss;
-      // Read every time: a shell becomes pulumi or node by exec under the same pid.
-      const label = labelOf(pid);
-      total += bytes;
-      processes.push({ label, bytes });
-      peak.maxByLabel.set(label, Math.max(peak.maxByLabel.get(label) ?? 0, bytes));
-    }
-    peak.samples++;
-    if (total > peak.bytes) {
-      peak.bytes = total;
-      peak.processes = processes.sort((a, b) => b.bytes - a.bytes);
-    }
-  };
-  const timer = options.measure ? setInterval(sample, SAMPLE_MS) : undefined;
-
-  const stdout: Buffer[] = [];
-  const stderr: Buffer[] = [];
-  child.stdout!.on("data", (chunk: Buffer) => stdout.push(chunk));
-  child.stderr!.on("data", (chunk: Buffer) => stderr.push(chunk));
-  child.stdin!.end(options.stdin ?? "");
-  return new Promise((resolve, reject) => {
-    child.on("error", reject);
-    child.on("close", async (code, signal) => {
-      const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
-      if (timer) clearInterval(timer);
-      let cpuSeconds: number | undefined;
-      if (cgroup) {
-        await removeCgroup(cgroup, () => (cpuSeconds = cgroupCpuSeconds(cgroup)));
-      }
-      if (options.measure) running = undefined;
-      resolve({
-        cpuSeconds,
-        code: code ?? (signal ? 128 : 1),
-        stdout: Buffer.concat(stdout).toString("utf8"),
-        stderr: Buffer.concat(stderr).toString("utf8"),
-        wallSeconds,
-        memory: options.measure ? peak : undefined,
-      });
-    });
-  });
-}
-
-async function pulumiOk(args: string[], options: RunOptions = {}): Promise<RunResult> {
-  const result = await pulumi(args, options);
-  if (result.code !== 0) throw new Error(`pulumi ${args.join(" ")} failed (exit ${result.code}):\n${tail(result.stdout)}\n${tail(result.stderr)}`);
-  return result;
-}
-
-const tail = (text: string, lines = 40) => text.trimEnd().split("\n").slice(-lines).join("\n");
-
-// Node 20 refuses --cpu-prof in NODE_OPTIONS, and the engine starts the
-// program and the provider itself: a preload (--require is allowed there)
-// runs the same V8 profiler in each node process and writes its profile at exit.
-const CPU_PROF_DIR_VARIABLE = "QMAIL_FLEET_BENCH_CPU_PROF_DIR";
-const CPU_PROF_PRELOAD = `"use strict";
-const dir = process.env.${CPU_PROF_DIR_VARIABLE};
-if (dir) {
-  const inspector = require("node:inspector");
-  const fs = require("node:fs");
-  const path = require("node:path");
-  const session = new inspector.Session();
-  session.connect();
-  session.post("Profiler.enable");
-  session.post("Profiler.start");
-  process.on("exit", () => {
-    // An in-process session answers at once, so this runs before the process ends.
-    session.post("Profiler.stop", (error, result) => {
-      if (error) return;
-      const args = process.argv.slice(1).join(" ");
-      const what = args.includes("provider/main.js") ? "provider" : args.includes("cmd/run") ? "program" : path.basename(process.argv[1] || "node");
-      fs.writeFileSync(path.join(dir, what + "-" + process.pid + ".cpuprofile"), JSON.stringify(result.profile));
-    });
-  });
-}
-`;
-
-function cpuProfilePreload(dir: string): string {
-  const file = path.join(dir, "cpu-prof-preload.js");
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(file, CPU_PROF_PRELOAD);
-  return file;
-}
-
-// --- sandbox hosts and the project ------------------------------------------------------
-
-interface SandboxHost {
-  name: string;
-  address: string;
-  sshPort: number;
-  hostKey: string;
-}
-
-function mailhubs(...args: string[]): void {
-  const result = spawnSync(MAILHUBS, args, { encoding: "utf8" });
-  if (result.status !== 0) throw new Error(`sandbox/mailhubs ${args.join(" ")} failed (${result.status}):\n${result.stderr}`);
-}
-
-/** Fresh, empty hosts: any earlier sandbox in SANDBOX_DIR is stopped and removed first. */
-function startHosts(): SandboxHost[] {
-  mailhubs("stop", "--dir", SANDBOX_DIR);
-  fs.rmSync(SANDBOX_DIR, { recursive: true, force: true });
-  mailhubs("start", "--dir", SANDBOX_DIR, "--count", String(HOSTS), "--first-address", FIRST_ADDRESS);
-  return JSON.parse(fs.readFileSync(path.join(SANDBOX_DIR, "hosts.json"), "utf8"));
-}
-
-function stopHosts(): void {
-  if (fs.existsSync(SANDBOX_DIR)) mailhubs("stop", "--dir", SANDBOX_DIR);
-}
-
-/** A throwaway TLS key and self-signed certificate for the submission service's STARTTLS. */
-function makeCertificate(): { key: string; certificate: string } {
-  const pem = spawnSync("openssl", [
-    "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-    "-subj", "/CN=mail.bench.test", "-days", "2", "-keyout", "-", "-out", "-",
-  ], { encoding: "utf8" });
-  if (pem.status !== 0) throw new Error(`openssl could not make a certificate:\n${pem.stderr}`);
-  const block = (label: string) => {
-    const match = new RegExp(`-----BEGIN ${label}-----[\\s\\S]*?-----END ${label}-----\\n?`).exec(pem.stdout);
-    if (!match) throw new Error(`no ${label} in openssl's output`);
-    return match[0];
-  };
-  return { key: block("PRIVATE KEY"), certificate: block("CERTIFICATE") };
-}
-
-/** A new project dir (sources linked in, own state backend), its stack initialised and configured. */
-async function newProject(hosts: SandboxHost[], tls: { key: string; certificate: string }, addresses: string): Promise<void> {
-  fs.rmSync(PROJECT_DIR, { recursive: true, force: true });
-  fs.mkdirSync(path.join(PROJECT_DIR, "state"), { recursive: true });
-  for (const entry of LINKED) fs.symlinkSync(path.join(ROOT, entry), path.join(PROJECT_DIR, entry));
-  fs.copyFileSync(path.join(ROOT, "Pulumi.yaml"), path.join(PROJECT_DIR, "Pulumi.yaml"));
-  fs.writeFileSync(path.join(PROJECT_DIR, ADDRESS_FILE), addresses);
-  await pulumiOk(["stack", "init", STACK]);
-
-  const stackFile = path.join(PROJECT_DIR, `Pulumi.${STACK}.yaml`);
-  const existing = (yaml.load(fs.readFileSync(stackFile, "utf8")) as Record<string, unknown> | undefined) ?? {};
-  const config = {
-    ssh: { user: "root", privateKeyFile: path.join(SANDBOX_DIR, "client_key") },
-    sslCertificate: tls.certificate,
-    authUsers: [{ user: "bench@bench.example.org", password: "(set as a secret)" }],
-    validRcptTo: { files: [ADDRESS_FILE] },
-    services: [
-      { name: "smtpd", preset: "mx", validRcptTo: { cdbFile: `${CONTROL}/validrcptto.cdb` } },
-      { name: "submission", preset: "submission", auth: { method: "cdb", cdbFile: `${CONTROL}/auth.cdb` } },
-    ],
-    hosts: hosts.map((host) => ({
-      name: host.name,
-      address: host.address,
-      ssh: { knownHostsFile: path.join(SANDBOX_DIR, "known_hosts") },
-      services: [
-        { name: "smtpd", ip: host.address },
-        { name: "submission", ip: host.address },
-      ],
-    })),
-  };
-  const document: Record<string, unknown> = {};
-  if (existing.encryptionsalt) document.encryptionsalt = existing.encryptionsalt;
-  document.config = Object.fromEntries(Object.entries(config).map(([k, v]) => [`qmail-fleet:${k}`, v]));
-  fs.writeFileSync(stackFile, yaml.dump(document, { lineWidth: -1 }));
-  // Secrets on stdin, never in argv.
-  await pulumiOk(["config", "set", "--secret", "qmail-fleet:sslKey"], { stdin: tls.key });
-  await pulumiOk(["config", "set", "--secret", "qmail-fleet:saltSecret"], { stdin: SALT_SECRET });
-  await pulumiOk(["config", "set", "--secret", "--path", "qmail-fleet:authUsers[0].password"], { stdin: PASSWORD });
-}
 
 // --- one size ---------------------------------------------------------------------
 
@@ -512,21 +135,9 @@ const ofKind = (r: SizeResult, kind: UpKind) => r.ups.filter((u) => u.kind === k
 const medianWall = (ups: UpMeasurement[]) => median(ups.map((u) => u.wallSeconds));
 /** Median CPU time, or undefined where it could not be read (no cgroup). */
 const medianCpu = (values: Array<number | undefined>) => (values.every((v) => v !== undefined) ? median(values as number[]) : undefined);
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
 const peakOf = (ups: UpMeasurement[]) => ups.reduce((best, u) => (u.memory.bytes > best.memory.bytes ? u : best));
 
 /** `Resources:` counts of an up's output, e.g. { created: 19 } or { updated: 8, unchanged: 11 }. */
-function resourceCounts(stdout: string): Record<string, number> {
-  const counts: Record<string, number> = {};
-  const section = stdout.slice(stdout.lastIndexOf("Resources:"));
-  for (const match of section.matchAll(/^\s*[+~\-±]?\s*(\d+) (created|updated|deleted|replaced|unchanged)\b/gm)) counts[match[2]] = Number(match[1]);
-  return counts;
-}
-
 async function up(size: number, kind: UpKind, run: number, options: Options, extra: string[] = []): Promise<UpMeasurement & { counts: Record<string, number> }> {
   const env: Record<string, string> = {};
   if (options.cpuProfDir) {
@@ -535,7 +146,7 @@ async function up(size: number, kind: UpKind, run: number, options: Options, ext
     env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ""} --require ${cpuProfilePreload(options.cpuProfDir)}`.trim();
     env[CPU_PROF_DIR_VARIABLE] = dir;
   }
-  const result = await pulumi(["up", "--yes", "--skip-preview", "--non-interactive", ...extra], { measure: true, env });
+  const result = await project.pulumi(["up", "--yes", "--skip-preview", "--non-interactive", ...extra], { measure: true, env });
   const log = path.join(LOG_DIR, `${size}-${kind}${run > 0 ? `-${run + 1}` : ""}.log`);
   fs.writeFileSync(log, `${result.stdout}\n--- stderr ---\n${result.stderr}`);
   if (result.code !== 0) throw new Error(`the ${kind} up at ${count(size)} addresses failed (exit ${result.code}); output in ${log}:\n${tail(result.stdout)}\n${tail(result.stderr)}`);
@@ -550,7 +161,7 @@ async function measureSize(size: number, tls: { key: string; certificate: string
   const hosts = startHosts();
   let addresses = addressList(size);
   await newProject(hosts, tls, addresses);
-  const addressFile = path.join(PROJECT_DIR, ADDRESS_FILE);
+  const addressFile = project.addressFile;
   const ups: UpMeasurement[] = [];
 
   const cold = await up(size, "cold", 0, options);
@@ -607,13 +218,6 @@ async function measureSize(size: number, tls: { key: string; certificate: string
 
 // --- report -------------------------------------------------------------------------
 
-const count = (n: number) => n.toLocaleString("en-US");
-const mib = (bytes: number) => `${(bytes / 1048576).toFixed(0)} MiB`;
-const secs = (s: number) => `${s.toFixed(2)} s`;
-const cpu = (s: number | undefined) => (s === undefined ? "n/a" : `${s.toFixed(1)} s`);
-const verdict = (ok: boolean) => (ok ? "ok" : "MISSED");
-const loadavg = () => os.loadavg().map((l) => l.toFixed(2)).join(" ");
-const progress = (line: string) => process.stderr.write(`  [${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 
 function report(results: SizeResult[], options: Options, loadAtStart: string): void {
   const rows = results.map((r) => [
@@ -741,13 +345,7 @@ async function main(): Promise<number> {
     process.on(signal, () => {
       interrupted = signal;
       progress(`${signal}: ending the running up, then stopping the hosts`);
-      if (running?.cgroup) {
-        try {
-          fs.writeFileSync(path.join(running.cgroup, "cgroup.kill"), "1");
-        } catch {
-          running.child.kill("SIGTERM");
-        }
-      } else running?.child.kill("SIGTERM");
+      endRunning();
     });
 
   const results: SizeResult[] = [];
