@@ -17,6 +17,7 @@ export const CONTROL = "/var/qmail/control";
 export const ADDRESS_FILE = "validrcptto.txt";
 const SALT_SECRET = "bench salt secret, at least sixteen bytes";
 const PASSWORD = "bench password 4711";
+const AUTH_USER = "bench@bench.example.org";
 
 export class BenchStack {
   constructor(
@@ -48,20 +49,12 @@ export class BenchStack {
     return result;
   }
 
-  /** A new project dir (sources linked in, own state backend), its stack initialised and configured. */
-  async create(hosts: SandboxHost[], tls: TlsPair, addresses: string): Promise<void> {
-    fs.rmSync(this.dir, { recursive: true, force: true });
-    fs.mkdirSync(path.join(this.dir, "state"), { recursive: true });
-    for (const entry of LINKED) fs.symlinkSync(path.join(ROOT, entry), path.join(this.dir, entry));
-    fs.copyFileSync(path.join(ROOT, "Pulumi.yaml"), path.join(this.dir, "Pulumi.yaml"));
-    fs.writeFileSync(this.addressFile, addresses);
-    await this.pulumiOk(["stack", "init", this.stack]);
-
-    const existing = (yaml.load(fs.readFileSync(this.stackFile, "utf8")) as Record<string, unknown> | undefined) ?? {};
+  /** The stack's config, secrets left out (set through `pulumi config set --secret`). */
+  config(hosts: SandboxHost[], certificate: string): Record<string, unknown> {
     const config = {
       ssh: { user: "root", privateKeyFile: path.join(this.sandboxDir, "client_key") },
-      sslCertificate: tls.certificate,
-      authUsers: [{ user: "bench@bench.example.org", password: "(set as a secret)" }],
+      sslCertificate: certificate,
+      authUsers: [{ user: AUTH_USER, password: "(set as a secret)" }],
       validRcptTo: { files: [ADDRESS_FILE] },
       services: [
         { name: "smtpd", preset: "mx", validRcptTo: { cdbFile: `${CONTROL}/validrcptto.cdb` } },
@@ -77,15 +70,42 @@ export class BenchStack {
         ],
       })),
     };
+    return Object.fromEntries(Object.entries(config).map(([k, v]) => [`qmail-fleet:${k}`, v]));
+  }
+
+  /** A new project dir (sources linked in, own state backend), its stack initialised and configured. */
+  async create(hosts: SandboxHost[], tls: TlsPair, addresses: string): Promise<void> {
+    fs.rmSync(this.dir, { recursive: true, force: true });
+    fs.mkdirSync(path.join(this.dir, "state"), { recursive: true });
+    for (const entry of LINKED) fs.symlinkSync(path.join(ROOT, entry), path.join(this.dir, entry));
+    fs.copyFileSync(path.join(ROOT, "Pulumi.yaml"), path.join(this.dir, "Pulumi.yaml"));
+    fs.writeFileSync(this.addressFile, addresses);
+    await this.pulumiOk(["stack", "init", this.stack]);
+
+    const existing = (yaml.load(fs.readFileSync(this.stackFile, "utf8")) as Record<string, unknown> | undefined) ?? {};
     const document: Record<string, unknown> = {};
     if (existing.encryptionsalt) document.encryptionsalt = existing.encryptionsalt;
-    document.config = Object.fromEntries(Object.entries(config).map(([k, v]) => [`qmail-fleet:${k}`, v]));
+    document.config = this.config(hosts, tls.certificate);
     fs.writeFileSync(this.stackFile, yaml.dump(document, { lineWidth: -1 }));
     // Secrets on stdin, never in argv.
     await this.pulumiOk(["config", "set", "--secret", "qmail-fleet:sslKey"], { stdin: tls.key });
     await this.pulumiOk(["config", "set", "--secret", "qmail-fleet:saltSecret"], { stdin: SALT_SECRET });
     await this.pulumiOk(["config", "set", "--secret", "--path", "qmail-fleet:authUsers[0].password"], { stdin: PASSWORD });
   }
+}
+
+/**
+ * The same fleet as a plain config file for `qmail-fleet render` (the secrets
+ * in clear, so render writes the bytes pulumi up installs): mode 0600, in the
+ * project directory. Written after `create`; the address file is the stack's.
+ */
+export function writePlainConfig(stack: BenchStack, hosts: SandboxHost[], tls: TlsPair, file: string): void {
+  const config = stack.config(hosts, tls.certificate);
+  config["qmail-fleet:sslKey"] = tls.key;
+  config["qmail-fleet:saltSecret"] = SALT_SECRET;
+  config["qmail-fleet:authUsers"] = [{ user: AUTH_USER, password: PASSWORD }];
+  config["qmail-fleet:validRcptTo"] = { files: [stack.addressFile] };
+  fs.writeFileSync(file, yaml.dump({ config }, { lineWidth: -1 }), { mode: 0o600 });
 }
 
 /** `Resources:` counts of an up's output, e.g. { created: 19 } or { updated: 8, unchanged: 11 }. */

@@ -163,6 +163,8 @@ export interface RunOptions {
   env?: Record<string, string>;
   /** Where it runs; the repository by default. */
   cwd?: string;
+  /** Run once the command has exited, before its cgroup is waited on: ends what it left running on purpose (SSH control masters). */
+  afterExit?: () => Promise<void>;
 }
 
 
@@ -221,6 +223,7 @@ export function run(command: string[], options: RunOptions = {}): Promise<RunRes
       const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
       if (timer) clearInterval(timer);
       let cpuSeconds: number | undefined;
+      if (options.afterExit) await options.afterExit();
       if (cgroup) {
         await removeCgroup(cgroup, () => (cpuSeconds = cgroupCpuSeconds(cgroup)));
       }
