@@ -1,8 +1,8 @@
 // Deterministic validrcptto lists for the benchmarks: the same addresses every run.
 import { prng } from "../../test/prng";
 
-export const FIRST = ["anna", "bernd", "carla", "dieter", "eva", "frank", "gabi", "hans", "ines", "jan", "kim", "lena", "max", "nina", "olaf", "paula"];
-export const LAST = ["mueller", "schmidt", "schneider", "fischer", "weber", "meyer", "wagner", "becker", "schulz", "hoffmann"];
+const FIRST = ["anna", "bernd", "carla", "dieter", "eva", "frank", "gabi", "hans", "ines", "jan", "kim", "lena", "max", "nina", "olaf", "paula"];
+const LAST = ["mueller", "schmidt", "schneider", "fischer", "weber", "meyer", "wagner", "becker", "schulz", "hoffmann"];
 
 /** `count` unique ~35-byte addresses (as bench/cdb-validrcptto.ts makes them), one a line; the same every run. */
 export function addressList(count: number): string {

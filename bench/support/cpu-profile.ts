@@ -5,8 +5,8 @@ import * as path from "node:path";
 // program and the provider itself: a preload (--require is allowed there)
 // runs the same V8 profiler in each node process and writes its profile at exit.
 export const CPU_PROF_DIR_VARIABLE = "QMAIL_FLEET_BENCH_CPU_PROF_DIR";
-export const CPU_PROF_PRELOAD = `"use strict";
-export const dir = process.env.${CPU_PROF_DIR_VARIABLE};
+const CPU_PROF_PRELOAD = `"use strict";
+const dir = process.env.${CPU_PROF_DIR_VARIABLE};
 if (dir) {
   const inspector = require("node:inspector");
   const fs = require("node:fs");
@@ -28,7 +28,8 @@ if (dir) {
 `;
 
 export function cpuProfilePreload(dir: string): string {
-  const file = path.join(dir, "cpu-prof-preload.js");
+  // .cjs: a package.json of type "module" above DIR must not make node read it as an ES module.
+  const file = path.join(dir, "cpu-prof-preload.cjs");
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(file, CPU_PROF_PRELOAD);
   return file;

@@ -9,7 +9,7 @@ import * as path from "node:path";
 const ROOT = path.resolve(__dirname, "..", "..");
 const SAMPLE_MS = 100;
 
-export const PAGE_SIZE = Number(spawnSync("getconf", ["PAGESIZE"], { encoding: "utf8" }).stdout.trim()) || 4096;
+const PAGE_SIZE = Number(spawnSync("getconf", ["PAGESIZE"], { encoding: "utf8" }).stdout.trim()) || 4096;
 
 /** A process's memory figures (/proc/PID/statm) and parent, or undefined once it has ended. */
 function memoryOf(pid: number): { statm: string; rss: number; ppid: number } | undefined {
