@@ -203,6 +203,8 @@ interface Measurement {
   peakBytes: number;
   /** SSH logins during the run, per host. */
   logins: number[];
+  /** CPU time by kind of process (the engine, the language host, the program, the provider, ssh...). */
+  cpuByProcess?: Map<string, number>;
   /** Something that makes this figure less than clean (a host failed its health check). */
   note?: string;
 }
@@ -285,6 +287,7 @@ class QmailFleetRuns {
       repetition: r.repetition,
       wallSeconds: result.wallSeconds,
       cpuSeconds: result.cpuSeconds,
+      cpuByProcess: result.memory!.cpuByLabel,
       peakBytes: result.memory!.bytes,
       logins: after.map((a, i) => a - before[i]),
     };
@@ -422,7 +425,7 @@ async function sequence(tool: QmailFleetRuns | AnsibleRuns, toolName: Tool, size
     measurements.push(m);
     const logins = m.logins.length > 0 ? `${Math.min(...m.logins)}-${Math.max(...m.logins)}` : "n/a";
     progress(`${size} hosts, ${toolName} ${KIND_LABEL[m.kind]}: ${secs(m.wallSeconds)}${m.liveSeconds !== undefined ? ` (live after ${secs(m.liveSeconds)})` : ""}` +
-      `${m.renderSeconds !== undefined ? ` (render ${secs(m.renderSeconds)})` : ""}, cpu ${cpu(m.cpuSeconds)}, peak ${mib(m.peakBytes)}, logins per host ${logins}`);
+      `${m.renderSeconds !== undefined ? ` (render ${secs(m.renderSeconds)})` : ""}, cpu ${cpu(m.cpuSeconds)}${cpuBreakdown(m)}, peak ${mib(m.peakBytes)}, logins per host ${logins}`);
   };
   note(await tool.run(r, "cold"));
   note(await tool.run(r, "no-change"));
@@ -438,6 +441,13 @@ async function sequence(tool: QmailFleetRuns | AnsibleRuns, toolName: Tool, size
 }
 
 // --- report ----------------------------------------------------------------------------
+
+/** " (pulumi 3.1 s, node program 5.2 s, ...)": where a run's CPU went, by kind of process, largest first. */
+function cpuBreakdown(m: Measurement): string {
+  if (!m.cpuByProcess || m.cpuByProcess.size === 0) return "";
+  const parts = [...m.cpuByProcess].filter(([, s]) => s >= 0.05).sort((a, b) => b[1] - a[1]);
+  return ` (${parts.map(([label, s]) => `${label} ${s.toFixed(1)} s`).join(", ")})`;
+}
 
 const spread = (values: number[]) => (values.length > 1 ? ` (${Math.min(...values).toFixed(2)}-${Math.max(...values).toFixed(2)})` : "");
 const figure = (values: number[]) => (values.length === 0 ? "n/a" : `${secs(median(values))}${spread(values)}`);
@@ -486,6 +496,15 @@ function report(all: Measurement[], options: Options, loadAtStart: string, extra
   console.log("  ansible's times include `qmail-fleet render` (its cdb build); new address live: from the start of the run until every host's");
   console.log("  validrcptto.cdb holds it; logins: `Accepted publickey` lines in each host's sshd log during the run (min-max over hosts and runs);");
   console.log("  cpu: user + system of the run's whole process tree (median); peak memory: largest sum of RSS of that tree (max over runs).");
+  console.log("  where qmail-fleet's CPU went, by process (median over repetitions):");
+  for (const size of sizes)
+    for (const kind of KINDS) {
+      const runs = of("qmail-fleet", size, kind).filter((m) => m.cpuByProcess);
+      if (runs.length === 0) continue;
+      const labels = new Set(runs.flatMap((m) => [...m.cpuByProcess!.keys()]));
+      const medians = [...labels].map((l) => [l, median(runs.map((m) => m.cpuByProcess!.get(l) ?? 0))] as const).filter(([, s]) => s >= 0.05).sort((a, b) => b[1] - a[1]);
+      console.log(`    ${String(size).padStart(3)} hosts, ${KIND_LABEL[kind].padEnd(17)} ${medians.map(([l, s]) => `${l} ${s.toFixed(1)} s`).join(", ")}`);
+    }
   for (const m of all.filter((m) => m.note)) console.log(`  note: ${m.hosts} hosts, ${m.tool} ${KIND_LABEL[m.kind]} (repetition ${m.repetition + 1}): ${m.note}`);
   if (extra.resourcesPerHost !== undefined)
     console.log(`  qmail-fleet state after a cold up (last measured): ${extra.resourcesPerHost.toFixed(2)} resources per host, ${count(extra.stateBytes ?? 0)} bytes exported`);

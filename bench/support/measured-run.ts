@@ -11,14 +11,18 @@ const SAMPLE_MS = 100;
 
 const PAGE_SIZE = Number(spawnSync("getconf", ["PAGESIZE"], { encoding: "utf8" }).stdout.trim()) || 4096;
 
-/** A process's memory figures (/proc/PID/statm) and parent, or undefined once it has ended. */
-function memoryOf(pid: number): { statm: string; rss: number; ppid: number } | undefined {
+const CLOCK_TICKS = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim()) || 100;
+
+/** A process's memory figures (/proc/PID/statm), parent and CPU time so far, or undefined once it has ended. */
+function memoryOf(pid: number): { statm: string; rss: number; ppid: number; cpuSeconds: number } | undefined {
   try {
     const statm = fs.readFileSync(`/proc/${pid}/statm`, "utf8");
     const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    // Fields after the command name (which may hold spaces): state, ppid, ...
-    const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-    return { statm, rss: Number(statm.split(" ")[1]) * PAGE_SIZE, ppid };
+    // Fields after the command name (which may hold spaces): state, ppid, ... utime (14th field), stime (15th).
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const ppid = Number(fields[1]);
+    const cpuSeconds = (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+    return { statm, rss: Number(statm.split(" ")[1]) * PAGE_SIZE, ppid, cpuSeconds };
   } catch {
     return undefined;
   }
@@ -131,6 +135,11 @@ export interface MemoryPeak {
   processes: Array<{ label: string; bytes: number }>;
   /** Largest RSS each process reached, by label. */
   maxByLabel: Map<string, number>;
+  /**
+   * CPU time by label: each process's last reading before it ended (so up to
+   * one sample interval short for short-lived ones), summed over processes.
+   */
+  cpuByLabel: Map<string, number>;
   samples: number;
 }
 
@@ -182,7 +191,8 @@ export function run(command: string[], options: RunOptions = {}): Promise<RunRes
   if (options.measure) running = { child, cgroup };
   const started = process.hrtime.bigint();
 
-  const peak: MemoryPeak = { bytes: 0, processes: [], maxByLabel: new Map(), samples: 0 };
+  const peak: MemoryPeak = { bytes: 0, processes: [], maxByLabel: new Map(), cpuByLabel: new Map(), samples: 0 };
+  const cpuByPid = new Map<number, { label: string; seconds: number }>();
   const sample = () => {
     if (child.pid === undefined) return;
     const pids = cgroup ? cgroupPids(cgroup) : descendants(child.pid);
@@ -193,6 +203,7 @@ export function run(command: string[], options: RunOptions = {}): Promise<RunRes
     }
     let total = 0;
     const processes: Array<{ label: string; bytes: number }> = [];
+    for (const [pid, m] of memory) cpuByPid.set(pid, { label: labelOf(pid), seconds: m.cpuSeconds });
     for (const [pid, m] of memory) {
       // A child between vfork and exec (how Go and libuv start programs) runs in its
       // parent's memory: same statm to the page. Counting it would count the parent twice.
@@ -222,6 +233,7 @@ export function run(command: string[], options: RunOptions = {}): Promise<RunRes
     child.on("close", async (code, signal) => {
       const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
       if (timer) clearInterval(timer);
+      for (const { label, seconds } of cpuByPid.values()) peak.cpuByLabel.set(label, (peak.cpuByLabel.get(label) ?? 0) + seconds);
       let cpuSeconds: number | undefined;
       if (options.afterExit) await options.afterExit();
       if (cgroup) {
