@@ -37,7 +37,6 @@
 //   FLEETBENCH_TOOLS=qmail-fleet  one tool only (qmail-fleet or ansible)
 //   FLEETBENCH_PULUMI_ARGS="--parallel 64"  extra arguments to every pulumi up and preview
 //   FLEETBENCH_FIRST_ADDRESS=127.0.2.51  the first host's address (default 127.0.2.1), for a second bench beside the first
-//   FLEETBENCH_PROGRAM=js       an experiment: the program precompiled (dist/) instead of index.ts through ts-node
 //   FLEETBENCH_CPU_PROF=DIR     V8 CPU profiles of the program and the provider of every qmail-fleet run
 // PULUMI_* variables set in the environment reach the engine (sandbox/engine-env keeps them).
 import * as fs from "node:fs";
@@ -101,8 +100,6 @@ interface Options {
   tools: Tool[];
   pulumiArgs: string[];
   cpuProfDir?: string;
-  /** FLEETBENCH_PROGRAM=js: the experiment of a precompiled program (see usePrecompiledProgram). */
-  precompiledProgram: boolean;
 }
 
 function wholeNumbers(name: string, text: string): number[] {
@@ -120,8 +117,6 @@ function readOptions(env: NodeJS.ProcessEnv): Options {
   const tools = (env.FLEETBENCH_TOOLS ?? TOOLS.join(",")).split(",").map((t) => t.trim()) as Tool[];
   if (tools.length === 0 || tools.some((t) => !TOOLS.includes(t))) throw new Error(`FLEETBENCH_TOOLS: one or both of ${TOOLS.join(", ")}`);
   const pulumiArgs = (env.FLEETBENCH_PULUMI_ARGS ?? "").split(/\s+/).filter((a) => a !== "");
-  const program = env.FLEETBENCH_PROGRAM ?? "ts";
-  if (program !== "ts" && program !== "js") throw new Error("FLEETBENCH_PROGRAM: ts (index.ts through ts-node, as users run it) or js (the experiment of a precompiled program)");
   return {
     sizes,
     repeat,
@@ -129,7 +124,6 @@ function readOptions(env: NodeJS.ProcessEnv): Options {
     tools,
     pulumiArgs,
     cpuProfDir: env.FLEETBENCH_CPU_PROF ? path.resolve(env.FLEETBENCH_CPU_PROF) : undefined,
-    precompiledProgram: program === "js",
   };
 }
 
@@ -237,7 +231,6 @@ class QmailFleetRuns {
 
   async prepare(r: Run, addresses: string): Promise<void> {
     await this.stack.create(r.hosts, this.tls, addresses);
-    if (r.options.precompiledProgram) usePrecompiledProgram(this.stack.dir);
   }
 
   appendAddress(address: string): void {
@@ -380,29 +373,6 @@ class AnsibleRuns {
   }
 }
 
-/**
- * An experiment: the program as JavaScript from dist/ (what index.ts does,
- * through the compiled library), so node starts it without ts-node. The
- * resources and their names are the same as index.ts makes.
- */
-function usePrecompiledProgram(projectDir: string): void {
-  fs.writeFileSync(
-    path.join(projectDir, "program.js"),
-    [
-      '"use strict";',
-      'const { Fleet } = require("./dist/components/fleet");',
-      'const { loadStackFleet } = require("./dist/components/stack-config");',
-      'const fleet = new Fleet("fleet", { ...loadStackFleet(), mailhubNamePrefix: "" });',
-      "exports.hosts = fleet.summary;",
-      "",
-    ].join("\n"),
-  );
-  const projectFile = path.join(projectDir, "Pulumi.yaml");
-  const project = fs.readFileSync(projectFile, "utf8").replace(/^main: index\.ts$/m, "main: program.js").replace(/typescript: true/, "typescript: false");
-  if (!project.includes("main: program.js") || !project.includes("typescript: false")) throw new Error(`could not point ${projectFile} at program.js`);
-  fs.writeFileSync(projectFile, project);
-}
-
 /** Ends the SSH control masters Ansible left (ControlPersist), the way ssh itself is told to. */
 async function closeControlMasters(): Promise<void> {
   let sockets: string[] = [];
@@ -466,7 +436,6 @@ function report(all: Measurement[], options: Options, loadAtStart: string, extra
     `each sequence ${options.repeat} time(s), the tools alternating; figures: median (min-max) of wall times`);
   console.log(`  load average (1, 5, 15 min) at start: ${loadAtStart}; at end: ${loadavg()}`);
   if (options.pulumiArgs.length > 0) console.log(`  extra pulumi arguments: ${options.pulumiArgs.join(" ")}`);
-  if (options.precompiledProgram) console.log("  experiment: the program precompiled (program.js on dist/), not index.ts through ts-node");
   const pulumiEnv = Object.entries(process.env).filter(([k]) => /^PULUMI_/.test(k) && !/PASSPHRASE/.test(k));
   if (pulumiEnv.length > 0) console.log(`  PULUMI_* set for this run: ${pulumiEnv.map(([k, v]) => `${k}=${v}`).join(" ")}`);
 
