@@ -203,7 +203,11 @@ export function run(command: string[], options: RunOptions = {}): Promise<RunRes
     }
     let total = 0;
     const processes: Array<{ label: string; bytes: number }> = [];
-    for (const [pid, m] of memory) cpuByPid.set(pid, { label: labelOf(pid), seconds: m.cpuSeconds });
+    for (const [pid, m] of memory) {
+      // A process that ended between the two reads keeps the name it had at the last sample.
+      const label = labelOf(pid);
+      cpuByPid.set(pid, { label: label === `pid ${pid}` ? (cpuByPid.get(pid)?.label ?? label) : label, seconds: m.cpuSeconds });
+    }
     for (const [pid, m] of memory) {
       // A child between vfork and exec (how Go and libuv start programs) runs in its
       // parent's memory: same statm to the page. Counting it would count the parent twice.
