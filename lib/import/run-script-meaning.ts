@@ -38,6 +38,8 @@ export interface MeaningOptions {
 export interface ChainStage {
   /** The program as the script names it (relative paths resolved against the directory it runs in). */
   program: ScriptValue;
+  /** The program's name as written, where it was relative to the directory the script `cd`s to (it is argv[0]). */
+  relativeName?: string;
   /** Its arguments; for tcpserver, sslserver, rblsmtpd and softlimit in one canonical form (see effectiveOptions). */
   args: ScriptValue[];
   /** Effective options of tcpserver, sslserver, rblsmtpd and softlimit by letter (true for a flag). */
@@ -304,9 +306,11 @@ function chainMeaning(state: State, facts: HostFacts): RunScriptMeaning {
     return options;
   };
   while (at < fields.length) {
-    const program = resolveProgram(take());
+    const written = take();
+    const program = resolveProgram(written);
     const base = path.posix.basename(canonicalText(program));
     const stage: ChainStage = { program, args: [], line: command.line };
+    if (program !== written) stage.relativeName = canonicalText(written);
     chain.push(stage);
     const arg = () => {
       const value = take();

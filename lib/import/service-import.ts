@@ -190,6 +190,8 @@ export function importService(scripts: ServiceScripts): ImportedService {
   // qmail-smtpd and its arguments.
   const smtpdProgram = canonicalText(smtpd.program);
   if (smtpdProgram !== `${qmailDir}/bin/qmail-smtpd`) fields.smtpdProgram = smtpdProgram;
+  if (smtpd.relativeName !== undefined)
+    warn(runFile, smtpd.line, `${smtpd.relativeName} is named relative to the directory the script changes to: the rendered script runs ${smtpdProgram}, so qmail-smtpd's argv[0] changes from ${smtpd.relativeName} to ${smtpdProgram} once the service restarts on the rendered script`);
   const auth = group("auth");
   if (smtpd.args.length === 3) {
     auth.method = "checkpassword";
@@ -477,6 +479,8 @@ function importLog(
   log.maxFiles = Number(count);
   const logPath = meaning.environment.get("PATH");
   const runPath = (fields.path as string | undefined) ?? undefined;
+  if (logPath === undefined && !meaning.environmentCleared)
+    warn(file, last.line, `PATH is not set by the log script (multilog gets svscan's): the rendered log script sets PATH to the service's path (to find setuidgid and multilog), so multilog runs with another environment; the log service restarts once on take-over`);
   if (logPath && valueText(logPath) !== undefined && runPath !== undefined && valueText(logPath) !== runPath)
     warn(file, meaning.variables.get("PATH")?.line ?? last.line, `PATH ${valueText(logPath)} differs from the run script's: the rendered log script uses the service's path`);
 }
