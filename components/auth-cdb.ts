@@ -2,7 +2,7 @@
 // every service of the mailhub with auth.method cdb. Plain passwords are
 // hashed (SHA-512 crypt) with salts derived from saltSecret, so the same
 // users give the same bytes; the file is a secret, the state keeps its sha256.
-import * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "./pulumi-sdk";
 import type { Mailhub } from "./mailhub";
 import type { AuthUser } from "./options";
 import { checkPartArgs } from "./part-check";

@@ -5,7 +5,7 @@
 // SslKeyFile, AuthCdb, ValidRcptToCdb and TcpRulesCdbs, all through one qmail
 // provider (one SSH key), rolled out in batches: canary hosts first, then
 // batches, each starting only when the one before is healthy.
-import * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "./pulumi-sdk";
 import type { z } from "zod";
 import { formatIssues, parseFleetConfig, type FleetConfig, type HostConfig } from "../lib/config";
 import { certificatePathOf } from "../lib/plan-files";

@@ -2,7 +2,7 @@
 // inputs made from a HostPlan by hostConfigurationArgs (host-configuration.ts);
 // the secret bytes go in the inputs as a secret, which the provider drops
 // before the state is written.
-import * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "./pulumi-sdk";
 import { HOST_CONFIGURATION_TYPE, type HostConfigurationArgs } from "../provider/types";
 
 /** The provider's inputs, each of which may still be waiting for another resource. */

@@ -5,7 +5,7 @@
 // over, every mailhub plans from all its parts and registers its
 // HostConfiguration. A part that comes later is refused.
 import { basename } from "node:path";
-import * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "./pulumi-sdk";
 import { formatIssues, type ConfigIssue, type HostConfig } from "../lib/config";
 import type { FileKind, HostPlan, ServicePlan } from "../lib/host-plan";
 import { certificatePathOf } from "../lib/plan-files";

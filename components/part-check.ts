@@ -1,7 +1,7 @@
 // A part checks its own Args in its constructor, with the CLI's rules and
 // messages, as far as it can alone: values that are still Inputs are checked
 // when its mailhub plans.
-import * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "./pulumi-sdk";
 import { formatIssues } from "../lib/config";
 import { checkPart, type MailhubSpec } from "../lib/mailhub-spec";
 

@@ -1,7 +1,7 @@
 // QmailProvider: the provider plugin (pulumi-resource-qmail) that changes
 // mailhubs over SSH. One per fleet, so the SSH private key is held once, as a
 // secret, in the provider's own state.
-import * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "./pulumi-sdk";
 import { PROVIDER_PACKAGE, type ProviderArgs } from "../provider/types";
 
 /** The provider's configuration as a program gives it: each field may come from another resource. */

@@ -2,7 +2,7 @@
 // scripts, its supervise directory and svscan link), with every option of the
 // seed's run script. It attaches to its Mailhub, which holds it in the host's
 // one HostConfiguration.
-import * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "./pulumi-sdk";
 import type { Mailhub } from "./mailhub";
 import type { SmtpServiceOptions } from "./options";
 import { checkPartArgs } from "./part-check";

@@ -2,7 +2,7 @@
 // (root, the services' group, 0640), written wherever the mailhub's services
 // read their certificate (certificateFile, or qmail's control/servercert.pem).
 // The key stays a Pulumi secret: the state keeps only its sha256.
-import * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "./pulumi-sdk";
 import type { Mailhub } from "./mailhub";
 import { checkPartArgs } from "./part-check";
 import { filesAt, type PlannedFile } from "./planned-file";

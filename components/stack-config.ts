@@ -3,7 +3,7 @@
 // same code the CLI uses on a stack file (lib/source), so `qmail-fleet
 // validate` and `pulumi up` read one config. Bad input stops the program
 // here, before any resource exists, with every problem named by its field path.
-import * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "./pulumi-sdk";
 import { formatIssues, parseFleetConfig } from "../lib/config";
 import { decodeConfig, type SourceIssue } from "../lib/source/engine-config";
 import { readLocalFile, resolveLocalPath } from "../lib/source/local-paths";

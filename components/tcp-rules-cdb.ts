@@ -1,7 +1,7 @@
 // TcpRulesCdb: a tcprules cdb (tcpserver -x) at the path the mailhub's
 // services give as accessRules: which clients connect and the variables they
 // get (RELAYCLIENT, ...). Read per connection, so a change restarts nothing.
-import * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "./pulumi-sdk";
 import type { Mailhub } from "./mailhub";
 import type { TcpRule } from "./options";
 import { checkPartArgs } from "./part-check";

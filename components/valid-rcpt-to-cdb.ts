@@ -1,7 +1,7 @@
 // ValidRcptToCdb: the recipients the mailhub accepts, as validrcptto.cdb,
 // written at the validRcptTo.cdbFile of every service that sets one. Read per
 // connection, so a new list restarts nothing.
-import * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "./pulumi-sdk";
 import type { Mailhub } from "./mailhub";
 import { checkPartArgs } from "./part-check";
 import { filesAt, type PlannedFile } from "./planned-file";
