@@ -62,6 +62,14 @@ const SERVER_FLAGS: Record<string, { key: string; value: unknown }> = {
   R: { key: "lookupRemoteInfo", value: false },
 };
 
+/** Daemons tcpserver runs that are not SMTP: a service running one is not imported. */
+const NOT_SMTP_DAEMONS: Record<string, string> = {
+  "qmail-popup": "POP3",
+  "qmail-pop3d": "POP3",
+  "qmail-qmqpd": "QMQP",
+  "qmail-qmtpd": "QMTP",
+};
+
 export function importService(scripts: ServiceScripts): ImportedService {
   const runFile = `${scripts.dir}/run`;
   const logFile = `${scripts.dir}/log/run`;
@@ -159,6 +167,11 @@ export function importService(scripts: ServiceScripts): ImportedService {
 
   // The stages between the server and qmail-smtpd.
   const smtpd = chain[chain.length - 1];
+  const other = chain.slice(serverIndex + 1).find((stage) => NOT_SMTP_DAEMONS[path.posix.basename(canonicalText(stage.program))]);
+  if (other) {
+    const base = path.posix.basename(canonicalText(other.program));
+    throw new ImportError(`${runFile}:${other.line}: the server runs ${base} (${NOT_SMTP_DAEMONS[base]}), not qmail-smtpd: qmail-fleet manages SMTP services only`);
+  }
   for (const stage of chain.slice(serverIndex + 1, -1)) {
     const program = canonicalText(stage.program);
     const base = path.posix.basename(program);
@@ -201,7 +214,11 @@ export function importService(scripts: ServiceScripts): ImportedService {
     auth.checkpasswordProgram = checkpassword;
     auth.trueProgram = trueProgram;
   } else if (smtpd.args.length > 0)
-    warn(runFile, smtpd.line, `qmail-smtpd with ${smtpd.args.length} argument(s) (${smtpd.args.map(canonicalText).join(" ")}): only LOCAL CHECKPW TRUE (checkpassword AUTH) has an option`);
+    warn(
+      runFile,
+      smtpd.line,
+      `qmail-smtpd with ${smtpd.args.length} argument(s) (${smtpd.args.map(canonicalText).join(" ")}): only LOCAL CHECKPW TRUE (checkpassword AUTH) has an option, so the imported service offers no AUTH; set auth (method checkpassword, checkpasswordProgram, trueProgram) by hand if it must`,
+    );
 
   // The environment, through the option tables.
   importEnvironment(meaning, fields, group, references, scripts.localName, ssl, (line, message) => warn(runFile, line, message), chain);

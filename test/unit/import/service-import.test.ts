@@ -1,0 +1,29 @@
+// importService on scripts that are not (only) what the config can say: a
+// non-SMTP daemon is refused by name, and an AUTH the config cannot express
+// is reported as AUTH lost, not only as arguments without an option.
+import { describe, expect, it } from "vitest";
+import { importService, ImportError } from "../../../lib/import/service-import";
+
+const script = (daemon: string) => `#!/bin/sh
+exec 2>&1
+exec tcpserver -v -R -u 1001 -g 1002 0 110 ${daemon}
+`;
+
+describe("importService", () => {
+  it("refuses a POP3 service by the line that runs qmail-popup", () => {
+    const run = () => importService({ name: "pop3d", dir: "/var/qmail/supervise/pop3d", run: script("/var/qmail/bin/qmail-popup mail.example.com /bin/checkpassword /var/qmail/bin/qmail-pop3d Maildir") });
+    expect(run).toThrow(ImportError);
+    expect(run).toThrow("/var/qmail/supervise/pop3d/run:3: the server runs qmail-popup (POP3), not qmail-smtpd: qmail-fleet manages SMTP services only");
+  });
+
+  it("imports the same chain running qmail-smtpd", () => {
+    const imported = importService({ name: "smtpd", dir: "/var/qmail/supervise/smtpd", run: script("/var/qmail/bin/qmail-smtpd") });
+    expect(imported).toBeDefined();
+  });
+
+  it("says that a service whose AUTH arguments have no option offers no AUTH once imported", () => {
+    const imported = importService({ name: "smtp", dir: "/var/qmail/supervise/smtp", run: script("/var/qmail/bin/qmail-smtpd /home/vpopmail/bin/vchkpw /bin/true") });
+    const messages = imported.warnings.map((w) => `${w.line}: ${w.message}`);
+    expect(messages.some((m) => m.startsWith("3: qmail-smtpd with 2 argument(s)") && m.includes("the imported service offers no AUTH"))).toBe(true);
+  });
+});
