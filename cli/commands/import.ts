@@ -126,7 +126,7 @@ export const importCommand: Command = {
         hostName: parsed.name!,
         address,
         ...(parsed.hostKey ? { hostKey: parsed.hostKey } : {}),
-        ...(parsed.knownHosts ? { knownHostsFile: parsed.knownHosts } : {}),
+        ...(parsed.knownHosts ? { knownHostsFile: knownHostsForStackFile(parsed.knownHosts, parsed.output!) } : {}),
         ...(parsed.serviceDir ? { serviceDir: parsed.serviceDir } : {}),
         sideFilePrefix: path.basename(parsed.output!).replace(/^Pulumi\.|\.ya?ml$/g, ""),
       });
@@ -147,3 +147,15 @@ export const importCommand: Command = {
     }
   },
 };
+
+/**
+ * The known_hosts path as the stack file must name it: the config reads a
+ * relative path from the stack file's directory, the command line from the
+ * current one. `~/...` and absolute paths stay as given.
+ */
+export function knownHostsForStackFile(knownHosts: string, stackFile: string): string {
+  if (knownHosts.startsWith("~/") || path.isAbsolute(knownHosts)) return knownHosts;
+  const relative = path.relative(path.dirname(path.resolve(stackFile)), path.resolve(knownHosts));
+  return relative.startsWith("..") || relative === "" ? path.resolve(knownHosts) : relative;
+}
+
