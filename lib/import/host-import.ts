@@ -290,6 +290,8 @@ async function readServices(
       continue;
     }
     const logRun = await source.read(`${dir}/log/run`);
+    if ((await source.read(`${dir}/down`)) !== undefined)
+      warn({ file: `${dir}/down`, line: 0, message: "the service is down on purpose (a down file): pulumi up removes the down file and starts the service; leave the service out of the config if it must stay down" });
     const runText = run.toString("utf8");
     try {
       const facts = await factsFor(runText, dir, source);

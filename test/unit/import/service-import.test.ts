@@ -27,3 +27,29 @@ describe("importService", () => {
     expect(messages.some((m) => m.startsWith("3: qmail-smtpd with 2 argument(s)") && m.includes("the imported service offers no AUTH"))).toBe(true);
   });
 });
+
+describe("importHost", () => {
+  it("warns that a service kept down by a down file would be started", async () => {
+    const fs = await import("node:fs");
+    const os = await import("node:os");
+    const path = await import("node:path");
+    const { importHost } = await import("../../../lib/import/host-import");
+    const { DirectorySource } = await import("../../../lib/import/host-source");
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "qmail-fleet-down-"));
+    try {
+      const dir = path.join(root, "var/qmail/supervise/smtpd");
+      fs.mkdirSync(path.join(dir, "log"), { recursive: true });
+      fs.writeFileSync(path.join(dir, "run"), script("/var/qmail/bin/qmail-smtpd"));
+      fs.writeFileSync(path.join(dir, "down"), "");
+      fs.mkdirSync(path.join(root, "service"));
+      fs.symlinkSync("/var/qmail/supervise/smtpd", path.join(root, "service/smtpd"));
+      const hostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKREcv9w/RBTq8tGL0tCpFgM07bu1UoHQJLyD4sT+RgM";
+      const result = await importHost(new DirectorySource(root), { hostName: "mx1", address: "192.0.2.25", hostKey });
+      expect(result.warnings.filter((w) => w.file === "/var/qmail/supervise/smtpd/down").map((w) => w.message)).toEqual([
+        "the service is down on purpose (a down file): pulumi up removes the down file and starts the service; leave the service out of the config if it must stay down",
+      ]);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
