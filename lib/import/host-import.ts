@@ -281,7 +281,7 @@ async function readServices(
     if (name.startsWith(".")) continue;
     const link = `${serviceDir}/${name}`;
     const target = await source.readLink(link);
-    const dir = target === undefined ? link : path.posix.resolve(serviceDir, target);
+    const dir = target === undefined ? link : await finalTarget(source, path.posix.resolve(serviceDir, target));
     if (target === undefined) warn({ file: link, line: 0, message: "a directory, not a link: qmail-fleet links /service entries to their supervise directory" });
     const run = await source.read(`${dir}/run`);
     if (!run) {
@@ -306,6 +306,16 @@ async function readServices(
     }
   }
   return out;
+}
+
+/** Where a chain of links ends (a /service link to another link to the supervise directory); 8 links at most. */
+async function finalTarget(source: HostSource, file: string): Promise<string> {
+  for (let depth = 0; depth < 8; depth++) {
+    const next = await source.readLink(file);
+    if (next === undefined) return file;
+    file = path.posix.resolve(path.posix.dirname(file), next);
+  }
+  return file;
 }
 
 /** A service that runs with a hazard today keeps running with it: acknowledged, and said so. */

@@ -29,7 +29,7 @@ describe("importService", () => {
 });
 
 describe("importHost", () => {
-  it("warns that a service kept down by a down file would be started", async () => {
+  it("follows a chain of links, and warns that a service kept down by a down file would be started", async () => {
     const fs = await import("node:fs");
     const os = await import("node:os");
     const path = await import("node:path");
@@ -41,10 +41,14 @@ describe("importHost", () => {
       fs.mkdirSync(path.join(dir, "log"), { recursive: true });
       fs.writeFileSync(path.join(dir, "run"), script("/var/qmail/bin/qmail-smtpd"));
       fs.writeFileSync(path.join(dir, "down"), "");
+      // /service/smtpd -> /etc/sv/smtpd -> /var/qmail/supervise/smtpd: followed to its end.
       fs.mkdirSync(path.join(root, "service"));
-      fs.symlinkSync("/var/qmail/supervise/smtpd", path.join(root, "service/smtpd"));
+      fs.mkdirSync(path.join(root, "etc/sv"), { recursive: true });
+      fs.symlinkSync("/var/qmail/supervise/smtpd", path.join(root, "etc/sv/smtpd"));
+      fs.symlinkSync("/etc/sv/smtpd", path.join(root, "service/smtpd"));
       const hostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKREcv9w/RBTq8tGL0tCpFgM07bu1UoHQJLyD4sT+RgM";
       const result = await importHost(new DirectorySource(root), { hostName: "mx1", address: "192.0.2.25", hostKey });
+      expect((result.raw.hosts as Array<{ services: unknown[] }>)[0].services).toHaveLength(1);
       expect(result.warnings.filter((w) => w.file === "/var/qmail/supervise/smtpd/down").map((w) => w.message)).toEqual([
         "the service is down on purpose (a down file): pulumi up removes the down file and starts the service; leave the service out of the config if it must stay down",
       ]);
