@@ -416,7 +416,7 @@ function importEnvironment(
     const owner = entry?.section.group;
     const needs: Record<string, string> = { rblsmtpd: "rblsmtpd", jgreylist: "jgreylist" };
     if (!entry || (owner && needs[owner] && !bases.has(needs[owner])) || (owner === "simscan" && !fields.simscan) || name === "QMAILQUEUE") {
-      const why = !entry ? "no option for it" : `${needs[owner!] ?? owner} is not in the chain, so the option would not write it`;
+      const why = !entry ? `no option for it${similarVariableHint(name, table)}` : `${needs[owner!] ?? owner} is not in the chain, so the option would not write it`;
       const shown = value === null ? "(removed)" : canonicalText(value);
       warn(lineOf(name), `${name}=${shown}: ${why}`);
       continue;
@@ -559,3 +559,17 @@ function dropDefaults(fields: Record<string, unknown>): void {
   for (const section of ["limits", "auth", "validRcptTo", "spf", "log"])
     if (fields[section] && Object.keys(fields[section] as object).length === 0) delete fields[section];
 }
+
+/**
+ * For a variable the options do not know, one the options write that is
+ * spelt the same but for underscores (FORCETLS and FORCE_TLS): another
+ * patch's name for the same setting, perhaps, or perhaps not; the operator decides.
+ */
+function similarVariableHint(name: string, table: ReadonlyMap<string, { key: string }>): string {
+  const squashed = name.replace(/_/g, "");
+  for (const [variable, entry] of table)
+    if (variable !== name && variable.replace(/_/g, "") === squashed)
+      return `; the options write ${variable} (${entry.key}), which the combined patch's qmail-smtpd reads: set ${entry.key} by hand if ${name} meant the same`;
+  return "";
+}
+

@@ -57,3 +57,16 @@ describe("importHost", () => {
     }
   });
 });
+
+describe("a variable the options do not know", () => {
+  it("names the option whose variable is spelt the same but for underscores", () => {
+    const run = `#!/bin/sh
+FORCETLS=1
+export FORCETLS
+exec tcpserver -v -R -u 1001 -g 1002 0 587 /var/qmail/bin/qmail-smtpd
+`;
+    const imported = importService({ name: "submission", dir: "/var/qmail/supervise/submission", run });
+    const messages = imported.warnings.map((w) => w.message).filter((m) => m.startsWith("FORCETLS=1"));
+    expect(messages).toEqual(["FORCETLS=1: no option for it; the options write FORCE_TLS (forceTls), which the combined patch's qmail-smtpd reads: set forceTls by hand if FORCETLS meant the same"]);
+  });
+});
