@@ -6,14 +6,9 @@ import * as path from "node:path";
 
 const MAILHUBS = path.resolve(__dirname, "..", "..", "sandbox", "mailhubs");
 
-export interface SandboxHost {
-  name: string;
-  address: string;
-  sshPort: number;
-  hostKey: string;
-  /** The host's directory: its root/ holds what the host sees as /var/qmail and /service; sshd.log its logins. */
-  root: string;
-}
+// A host as sandbox/mailhubs records it in hosts.json: the e2e tests' type.
+export type { SandboxHost } from "../../test/e2e/sandbox";
+import type { SandboxHost } from "../../test/e2e/sandbox";
 
 export function mailhubs(...args: string[]): void {
   const result = spawnSync(MAILHUBS, args, { encoding: "utf8" });
