@@ -2,9 +2,9 @@
 // inspection) before anything is touched: which files to stage and switch,
 // what goes away, and per service whether it is linked, brought up, restarted
 // (service or log) and health-checked. Pure, so every decision is unit-tested.
-import type { Observation, ObservedService } from "./host-operations";
+import type { Observation, ObservedFile, ObservedService } from "./host-operations";
 import { runsTheSame, serviceScriptAt } from "./run-script-comparison";
-import type { DirectorySpec, HostConfigurationArgs, HostConfigurationState, ServiceSpec, ServiceStatus } from "./types";
+import type { DirectorySpec, FileSpec, HostConfigurationArgs, HostConfigurationState, ServiceSpec, ServiceStatus } from "./types";
 
 export interface ServiceActions {
   name: string;
@@ -82,12 +82,13 @@ export function planChanges(host: string, previous: HostConfigurationState, desi
   const services: ServiceActions[] = [];
   for (const [name, spec] of Object.entries(desired.services).sort(byPath)) {
     const found = observation.services.get(name)!;
-    const status = serviceStatus(spec, found);
+    const status = serviceStatus(spec, found, startFilesChangedAt(name, desired.files, observation.files));
     const link = moved(name, spec) || found.linkTarget !== spec.dir;
     // A service supervise does not run yet starts with what is on disk (svscan starts it for the link).
     const running = !moved(name, spec) && found.service.supervised;
     const bringUp = running && (status === "down" || status === "down file present");
-    const restartService = running && (reads(name, "service") || status === "running an older run script");
+    const restartService =
+      running && (reads(name, "service") || status === "running an older run script" || status === "started before a file it loads at start changed");
     const restartLog =
       running && (reads(name, "log") || status === "log running an older log/run" || status === "log directory missing");
     const checkHealth = link || bringUp || restartService || restartLog || status !== "up";
@@ -115,8 +116,24 @@ function keepsWhatRuns(path: string, desired: HostConfigurationArgs, observation
   return found.text !== undefined && spec.text !== undefined && runsTheSame(found.text, spec.text, script.runsIn, observation.facts);
 }
 
+/**
+ * When a file other than run that the service loads at start (an SSL-wrapped
+ * service's certificate) last changed on the host: a run stopped between
+ * switching such a file and restarting the service leaves it serving the old
+ * one, and only the file's mtime against the service's start tells.
+ */
+export function startFilesChangedAt(name: string, files: Record<string, FileSpec>, observed: Map<string, ObservedFile>): number | undefined {
+  let newest: number | undefined;
+  for (const [path, spec] of Object.entries(files)) {
+    if (spec.kind === "script" || !spec.restarts.some((r) => r.service === name && r.part === "service")) continue;
+    const mtime = observed.get(path)?.mtime;
+    if (mtime !== undefined && (newest === undefined || mtime > newest)) newest = mtime;
+  }
+  return newest;
+}
+
 /** What a service looks like on the host, as one status; anything but `up` is drift. */
-export function serviceStatus(service: Pick<ServiceSpec, "dir">, found: ObservedService): ServiceStatus {
+export function serviceStatus(service: Pick<ServiceSpec, "dir">, found: ObservedService, startFilesChangedAt?: number): ServiceStatus {
   if (found.linkTarget !== service.dir) return "not linked";
   if (!found.service.supervised || !found.log.supervised) return "not supervised";
   if (found.downFile) return "down file present";
@@ -127,5 +144,7 @@ export function serviceStatus(service: Pick<ServiceSpec, "dir">, found: Observed
     return "running an older run script";
   if (found.logRunMtime !== undefined && found.log.startedAt !== undefined && found.logRunMtime > found.log.startedAt)
     return "log running an older log/run";
+  if (startFilesChangedAt !== undefined && found.service.startedAt !== undefined && startFilesChangedAt > found.service.startedAt)
+    return "started before a file it loads at start changed";
   return "up";
 }

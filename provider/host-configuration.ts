@@ -31,7 +31,7 @@ import {
   type FileChange,
   type Observation,
 } from "./host-operations";
-import { planChanges, serviceStatus, type ChangePlan, type ServiceActions } from "./change-plan";
+import { planChanges, serviceStatus, startFilesChangedAt, type ChangePlan, type ServiceActions } from "./change-plan";
 import { factsNeeded, serviceScriptAt } from "./run-script-comparison";
 import { takeoverReport } from "./takeover-report";
 import type { EngineLog } from "./engine-log";
@@ -360,7 +360,7 @@ async function observedState(session: HostSession, known: HostConfigurationState
   }
   const services: Record<string, ServiceSpec> = {};
   for (const [name, spec] of Object.entries(known.services)) {
-    services[name] = { ...spec, status: serviceStatus(spec, observation.services.get(name)!) };
+    services[name] = { ...spec, status: serviceStatus(spec, observation.services.get(name)!, startFilesChangedAt(name, known.files, observation.files)) };
   }
   return { host: known.host, connection: known.connection, directories, files, services, banners: known.banners ?? {} };
 }

@@ -67,6 +67,7 @@ export type ServiceStatus =
   | "down file present"
   | "running an older run script"
   | "log running an older log/run"
+  | "started before a file it loads at start changed"
   | "log directory missing";
 
 export interface ServiceSpec {

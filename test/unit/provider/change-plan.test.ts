@@ -139,6 +139,35 @@ describe("planChanges", () => {
     expect(planChanges("mx1", asState(desired()), desired(), host).leftovers).toEqual(["/var/qmail/control/validrcptto.cdb"]);
   });
 
+  // A run stopped between switching an SSL-wrapped service's certificate and
+  // restarting the service: the host holds the declared bytes, but sslserver
+  // still serves what it loaded at start.
+  describe("a file the service loads at start, changed after it started", () => {
+    const CERT = "/var/qmail/control/servercert.pem";
+    const withCertificate = () => {
+      const next = desired();
+      next.files[CERT] = { ...file("k", [{ service: "smtpd", part: "service" }]), kind: "secret", secret: true, mode: "0640" };
+      return next;
+    };
+    const certificateAt = (mtime: number) => (o: Observation) => (o.files.get(CERT)!.mtime = mtime);
+
+    it("restarts the service, though no file is written", () => {
+      const plan = planChanges("mx1", asState(withCertificate()), withCertificate(), hostAs(withCertificate(), certificateAt(1001)));
+      expect(plan.writes).toEqual([]);
+      expect(restarts(plan)).toEqual(["smtpd"]);
+      expect(plan.services[0].checkHealth).toBe(true);
+    });
+
+    it("leaves it alone when the file is older than the service's start, or from the same second", () => {
+      for (const mtime of [990, 1000]) expect(restarts(planChanges("mx1", asState(withCertificate()), withCertificate(), hostAs(withCertificate(), certificateAt(mtime))))).toEqual([]);
+    });
+
+    it("ignores files read per connection (a cdb newer than the service is normal)", () => {
+      const host = hostAs(desired(), (o) => (o.files.get("/var/qmail/control/validrcptto.cdb")!.mtime = 5000));
+      expect(restarts(planChanges("mx1", asState(desired()), desired(), host))).toEqual([]);
+    });
+  });
+
   it("refuses, before touching anything, a path that is a directory where a file belongs", () => {
     const host = hostAs(desired(), (o) => o.files.set(`${SUP}/smtpd/run`, { present: true, regular: false, leftover: false }));
     expect(() => planChanges("host mx1", asState(desired()), desired(), host)).toThrow(/host mx1: \/var\/qmail\/supervise\/smtpd\/run is not a regular file.*Nothing was changed/);
@@ -161,6 +190,12 @@ describe("serviceStatus", () => {
     ["log/run changed after the log started", { logRunMtime: 1005 }, "log running an older log/run"],
   ])("%s: %s", (_what, change, status) => {
     expect(serviceStatus(dir, { ...running(), ...change })).toBe(status);
+  });
+
+  it("reads a file loaded at start that changed after the start as drift, and one from before as up", () => {
+    expect(serviceStatus(dir, running(), 1001)).toBe("started before a file it loads at start changed");
+    expect(serviceStatus(dir, running(), 1000)).toBe("up");
+    expect(serviceStatus(dir, running(), undefined)).toBe("up");
   });
 });
 
