@@ -47,6 +47,7 @@ export class SshConnection {
   private readonly client = new Client();
   private readonly ready: Promise<void>;
   private closed = false;
+  private connected = false;
   private active = 0;
   private readonly waiting: Array<() => void> = [];
 
@@ -70,7 +71,10 @@ export class SshConnection {
     else throw new Error(`${where(target)}: no SSH private key in the provider's configuration and no ssh-agent (SSH_AUTH_SOCK) to ask`);
 
     this.ready = new Promise((resolve, reject) => {
-      this.client.once("ready", () => resolve());
+      this.client.once("ready", () => {
+        this.connected = true;
+        resolve();
+      });
       this.client.once("error", (err: Error) => {
         if (presented && !presented.equals(pinned)) {
           reject(
@@ -94,6 +98,11 @@ export class SshConnection {
 
   get usable(): boolean {
     return !this.closed;
+  }
+
+  /** The host never answered this connection (refused, timed out, wrong host key). */
+  get neverConnected(): boolean {
+    return this.closed && !this.connected;
   }
 
   /** Runs `command` on the host, feeding it `stdin`. */
@@ -151,7 +160,12 @@ export class SshConnection {
   }
 }
 
-/** The provider's connections, one per host and credentials, made on first use and again after a loss. */
+/**
+ * The provider's connections, one per host and credentials, made on first use
+ * and again after a loss. A host that never answered keeps its failed
+ * connection for the rest of the run: the create after a preview's read fails
+ * at once with the same error instead of waiting out the timeout again.
+ */
 export class ConnectionPool {
   private readonly connections = new Map<string, SshConnection>();
 
@@ -160,7 +174,7 @@ export class ConnectionPool {
   get(target: SshTarget): SshConnection {
     const id = JSON.stringify([target.host, target.address, target.port, target.user, target.hostKey]);
     const existing = this.connections.get(id);
-    if (existing?.usable) return existing;
+    if (existing && (existing.usable || existing.neverConnected)) return existing;
     const connection = new SshConnection(target, this.privateKey());
     this.connections.set(id, connection);
     return connection;
