@@ -6,7 +6,8 @@ import * as path from "node:path";
 import { parseFleetConfig } from "../config";
 import { buildTcpRules, type TcpRule } from "../cdb/tcprules";
 import { dumpAuth, dumpTcpRules, dumpValidRcptTo } from "../cdb/dump";
-import { runScriptMeaning, type HostFacts } from "./run-script-meaning";
+import { buildValidRcptTo } from "../cdb/validrcptto";
+import { runScriptMeaning, RunScriptError, type HostFacts } from "./run-script-meaning";
 import { importService, ImportError, type ImportWarning } from "./service-import";
 import type { HostSource } from "./host-source";
 import { commented, toYaml, type YamlNode, type YamlObject } from "./yaml-writer";
@@ -56,6 +57,7 @@ function accountsOf(passwd: string | undefined): Record<string, { uid: string; g
 async function factsFor(run: string, serviceDir: string, source: HostSource): Promise<HostFacts> {
   const first = runScriptMeaning(run, { serviceDir });
   const files: Record<string, string> = {};
+  const absentFiles: string[] = [];
   const envdirs: Record<string, Record<string, string | null>> = {};
   const lookups = new Set<string>();
   const collect = (value: { segments: Array<string | { kind: string; subject: string }> }) => {
@@ -67,6 +69,7 @@ async function factsFor(run: string, serviceDir: string, source: HostSource): Pr
   for (const file of lookups) {
     const bytes = await source.read(file);
     if (bytes) files[file] = bytes.toString("utf8");
+    else absentFiles.push(file);
   }
   for (const dir of first.environmentFrom) {
     const resolved = path.posix.join(serviceDir, dir);
@@ -81,7 +84,26 @@ async function factsFor(run: string, serviceDir: string, source: HostSource): Pr
     }
     envdirs[resolved] = values;
   }
-  return { files, envdirs };
+  return { files, envdirs, absentFiles };
+}
+
+/** The log script's lookups (`s$(cat control/logsize)`), when it can be read at all. */
+async function logFactsFor(logRun: string | undefined, serviceDir: string, source: HostSource): Promise<HostFacts> {
+  if (logRun === undefined) return {};
+  try {
+    return await factsFor(logRun, `${serviceDir}/log`, source);
+  } catch (error) {
+    if (error instanceof RunScriptError) return {}; // importLog names what it cannot read
+    throw error;
+  }
+}
+
+function mergeFacts(a: HostFacts, b: HostFacts): HostFacts {
+  return {
+    files: { ...a.files, ...b.files },
+    envdirs: { ...a.envdirs, ...b.envdirs },
+    absentFiles: [...(a.absentFiles ?? []), ...(b.absentFiles ?? [])],
+  };
 }
 
 /** Rules from the source file beside the cdb when it compiles to the same bytes, else from the cdb. */
@@ -207,7 +229,15 @@ export async function importHost(source: HostSource, options: ImportOptions): Pr
       try {
         const entries = dumpValidRcptTo(cdb);
         const name = `${prefix}-validrcptto.txt`;
-        sideFiles.push({ name, bytes: Buffer.from(entries.map((e) => `${e}\n`).join("")), mode: 0o644 });
+        const list = Buffer.from(entries.map((e) => `${e}\n`).join(""));
+        sideFiles.push({ name, bytes: list, mode: 0o644 });
+        // The config builds the cdb from the list, keys sorted; a host's cdb written in another order differs in bytes only.
+        if (!buildValidRcptTo(list).equals(cdb))
+          warn({
+            file: validRcptTo[0],
+            line: 0,
+            message: `its keys are not in the order qmail-fleet writes them (a cdb built from an unsorted list, e.g. with cdb -c): the config rebuilds it from ${name} in sorted order; same ${entries.length} addresses, other bytes, so pulumi up replaces the file`,
+          });
         document["qmail-fleet:validRcptTo"] = commented([`${entries.length} entries of ${validRcptTo[0]}, one per line in ${name}`], { files: [name] });
         raw.validRcptTo = { files: [name] };
       } catch (error) {
@@ -294,14 +324,17 @@ async function readServices(
       warn({ file: `${dir}/down`, line: 0, message: "the service is down on purpose (a down file): pulumi up removes the down file and starts the service; leave the service out of the config if it must stay down" });
     const runText = run.toString("utf8");
     try {
-      const facts = await factsFor(runText, dir, source);
+      const logText = logRun?.toString("utf8");
+      const facts = mergeFacts(await factsFor(runText, dir, source), await logFactsFor(logText, dir, source));
       const me = await source.read(`${qmailDir}/control/me`);
       const localName = me?.toString("utf8").split("\n")[0];
       const imported = importService({ name, dir, run: runText, ...(localName ? { localName } : {}), ...(logRun ? { logRun: logRun.toString("utf8") } : {}), hostQmailDir: qmailDir, facts, accounts });
       out.push({ name, link, dir, imported });
     } catch (error) {
       if (!(error instanceof Error) || error.name === "TypeError" || error.name === "RangeError") throw error;
-      warn({ file: `${dir}/run`, line: 0, message: `service not imported: ${error.message}` });
+      const line = error instanceof RunScriptError ? error.line : undefined;
+      // The line goes with the file; the message need not say it again.
+      warn({ file: `${dir}/run`, line: line ?? 0, message: `service not imported: ${line === undefined ? error.message : error.message.replace(/^line [0-9]+: /, "")}` });
       out.push({ name, link, dir });
     }
   }

@@ -6,7 +6,7 @@
 // first line of control/me, envdir contents) comes in as facts, or stays a
 // named unknown.
 import * as path from "node:path";
-import { readShellCommands, ShellSyntaxError, type SimpleCommand, type Word } from "./shell-words";
+import { readShellCommands, ShellSyntaxError, type CompoundCommand, type SimpleCommand, type Word } from "./shell-words";
 import {
   canonicalText,
   joinValues,
@@ -27,12 +27,18 @@ export interface HostFacts {
   envdirs?: Record<string, Record<string, string | null>>;
   /** Output of other commands by their text, e.g. `hostname`. */
   commands?: Record<string, string>;
+  /** Files the host was asked for and does not have (so `cat FILE || echo X` gives X). */
+  absentFiles?: string[];
 }
 
 export interface MeaningOptions {
   /** The service directory the script runs in (relative paths are resolved against it). */
   serviceDir?: string;
   facts?: HostFacts;
+  /** Variables the script starts with, exported (the environment an `sh -c` script gets). */
+  inherited?: Map<string, ScriptValue>;
+  /** The line of the enclosing file the script's first line is on (an `sh -c` script's); default 1. */
+  firstLine?: number;
 }
 
 export interface ChainStage {
@@ -60,6 +66,8 @@ export interface ScriptNote {
   endLine: number;
   text: string;
   reason: string;
+  /** What the reading took the construct to do instead of leaving it out, e.g. `VAR=value`. */
+  assumed?: string;
 }
 
 export interface RunScriptMeaning {
@@ -70,6 +78,10 @@ export interface RunScriptMeaning {
   environmentCleared: boolean;
   /** envdir directories whose contents the facts did not give. */
   environmentFrom: string[];
+  /** The envdir file each variable of the environment came from, where it came from one. */
+  environmentFiles: Map<string, string>;
+  /** Variables of the environment an `sh -c` script reads (their use is imported from its command line). */
+  shellReads: Set<string>;
   /** softlimit flags and ulimit settings, e.g. `softlimit -m` → `2000000`. */
   limits: Map<string, string>;
   /** Where stderr goes: true when `exec 2>&1` (or `2>&1` on the exec) sends it to the log. */
@@ -80,7 +92,15 @@ export interface RunScriptMeaning {
   variables: Map<string, { value: ScriptValue; exported: boolean; line: number }>;
 }
 
-export class RunScriptError extends Error {}
+export class RunScriptError extends Error {
+  constructor(
+    message: string,
+    /** The script's line the problem is on, where one is to blame. */
+    readonly line?: number,
+  ) {
+    super(message);
+  }
+}
 
 interface State {
   variables: Map<string, { value: ScriptValue; exported: boolean; line: number }>;
@@ -141,11 +161,16 @@ export function runScriptMeaning(text: string, options: MeaningOptions = {}): Ru
     limits: new Map(),
     stderrToLog: false,
   };
+  for (const [name, value] of options.inherited ?? []) state.variables.set(name, { value, exported: true, line: 0 });
   let commands;
   try {
-    commands = readShellCommands(text);
+    const shift = (options.firstLine ?? 1) - 1;
+    commands = readShellCommands(text).map((c) => ({ ...c, line: c.line + shift, endLine: c.endLine + shift }));
   } catch (error) {
-    if (error instanceof ShellSyntaxError) throw new RunScriptError(`cannot read the script: ${error.message}`);
+    if (error instanceof ShellSyntaxError) {
+      const line = error.line + (options.firstLine ?? 1) - 1;
+      throw new RunScriptError(`cannot read the script: line ${line}: ${error.message.replace(/^line [0-9]+: /, "")}`, line);
+    }
     throw error;
   }
   const note = (c: { line: number; endLine: number; text: string }, reason: string) =>
@@ -157,9 +182,14 @@ export function runScriptMeaning(text: string, options: MeaningOptions = {}): Ru
       continue;
     }
     if (command.kind === "compound") {
+      const assigned = assignedNames(command.text);
+      if (command.keyword === "if" && assigned.length > 0) {
+        conditionalAssignment(command, assigned, state, facts);
+        continue;
+      }
       note(command, `${describeCompound(command.keyword)}: not evaluated`);
       // Variables it may set are no longer known.
-      for (const name of assignedNames(command.text)) {
+      for (const name of assigned) {
         state.variables.set(name, {
           value: lookupValue({ kind: "command", subject: `${name} as set at line ${command.line}` }),
           exported: state.variables.get(name)?.exported ?? INHERITED_EXPORTED.has(name),
@@ -175,7 +205,7 @@ export function runScriptMeaning(text: string, options: MeaningOptions = {}): Ru
     }
     runSimple(command, state, facts, note);
   }
-  if (!state.exec) throw new RunScriptError("the script has no final `exec` of a server: nothing to import");
+  if (!state.exec) throw new RunScriptError("the script has no final `exec` of a server: nothing to import", commands[commands.length - 1]?.line);
   return chainMeaning(state, facts);
 }
 
@@ -257,6 +287,60 @@ function runSimple(
   note(command, "a command run before the exec: not evaluated");
 }
 
+/**
+ * `if COND; then VAR=value; export VAR; fi`: a variable set on a condition the
+ * reading cannot test. When the then-branch only sets variables, the reading
+ * takes it (what a check such as `[ -f control/validrcptto.cdb ]` finds on a
+ * host in service) and says so; otherwise the variables become unknown.
+ */
+function conditionalAssignment(command: CompoundCommand, names: string[], state: State, facts: HostFacts): void {
+  const what = `an if block that sets ${names.join(", ")} (a conditional variable assignment)`;
+  const noteIt = (reason: string, assumed: string) =>
+    state.notes.push({ line: command.line, endLine: command.endLine, text: firstLine(command.text), reason, assumed });
+  const branch = thenBranch(command.text);
+  if (branch) {
+    for (const simple of branch.commands)
+      runSimple({ ...simple, line: command.line + branch.lineOffset + simple.line - 1 }, state, facts, () => undefined);
+    const values = names.map((name) => {
+      const variable = state.variables.get(name)!;
+      return `${name}=${canonicalText(variable.value)}${variable.exported ? " (exported)" : " (not exported)"}`;
+    });
+    noteIt(`${what}: its condition is not evaluated`, `the import assumed the condition holds, so ${values.join(", ")}; if it does not hold on the host, change the imported option by hand`);
+    return;
+  }
+  for (const name of names)
+    state.variables.set(name, {
+      value: lookupValue({ kind: "command", subject: `${name} as set at line ${command.line}` }),
+      exported: state.variables.get(name)?.exported || INHERITED_EXPORTED.has(name) || new RegExp(`\\bexport\\s+([^;\\n]*\\s)?${name}\\b`).test(command.text),
+      line: command.line,
+    });
+  noteIt(`${what}: not evaluated`, `the import takes ${names.join(", ")} as unknown (its value depends on the host): set the option by hand`);
+}
+
+/** The then-branch of an if block when it only assigns and exports variables. */
+function thenBranch(text: string): { commands: SimpleCommand[]; lineOffset: number } | undefined {
+  const head = /^if\b[\s\S]*?[;\n]\s*then\b/.exec(text);
+  if (!head) return undefined;
+  const rest = text.slice(head[0].length);
+  const end = /[;\n]\s*(?:elif|else|fi)\b/.exec(rest);
+  if (!end) return undefined;
+  let commands;
+  try {
+    commands = readShellCommands(rest.slice(0, end.index));
+  } catch {
+    return undefined;
+  }
+  const onlySettings = commands.every(
+    (c) =>
+      c.kind === "simple" &&
+      c.joinedBy === ";" &&
+      c.redirections.length === 0 &&
+      (c.words.every((w) => splitAssignment(w)) || (wordText(c.words[0]) === "export" && c.words.slice(1).every((w) => splitAssignment(w) || /^[A-Za-z_][A-Za-z0-9_]*$/.test(wordText(w) ?? "")))),
+  );
+  if (!onlySettings || commands.length === 0) return undefined;
+  return { commands: commands as SimpleCommand[], lineOffset: head[0].split("\n").length - 1 };
+}
+
 function chainMeaning(state: State, facts: HostFacts): RunScriptMeaning {
   const { command, prefix } = state.exec!;
   const environment = new Map<string, ScriptValue | null>();
@@ -264,6 +348,8 @@ function chainMeaning(state: State, facts: HostFacts): RunScriptMeaning {
   for (const [name, value] of prefix) environment.set(name, value);
   let environmentCleared = false;
   const environmentFrom: string[] = [];
+  const environmentFiles = new Map<string, string>();
+  const shellReads = new Set<string>();
 
   const fields = command.words.flatMap((word) => expandFields(word, state, facts));
   const chain: ChainStage[] = [];
@@ -291,6 +377,8 @@ function chainMeaning(state: State, facts: HostFacts): RunScriptMeaning {
         const letter = first[i];
         if (!withValue.includes(letter)) {
           options.push([letter, undefined]);
+          // -vDU"$H$R": flags only the host can tell, glued to known ones.
+          if (i === first.length - 1 && word.segments.length > 1) options.push(["?", { segments: word.segments.slice(1) }]);
           continue;
         }
         const glued = { segments: [first.slice(i + 1), ...word.segments.slice(1)].filter((s) => s !== "") };
@@ -351,7 +439,11 @@ function chainMeaning(state: State, facts: HostFacts): RunScriptMeaning {
           const dir = canonicalText(subject);
           const resolved = path.posix.join(state.cwd, dir);
           const known = facts.envdirs?.[resolved] ?? facts.envdirs?.[dir];
-          if (known) for (const [name, value] of Object.entries(known)) environment.set(name, value === null ? null : knownValue(value));
+          if (known)
+            for (const [name, value] of Object.entries(known)) {
+              environment.set(name, value === null ? null : knownValue(value));
+              environmentFiles.set(name, `${resolved}/${name}`);
+            }
           else environmentFrom.push(dir);
         }
         continue;
@@ -413,6 +505,46 @@ function chainMeaning(state: State, facts: HostFacts): RunScriptMeaning {
       case "recordio":
       case "jgreylist":
         continue;
+      case "sh":
+      case "bash":
+      case "dash": {
+        if (at + 1 >= fields.length || valueText(fields[at]) !== "-c") {
+          while (at < fields.length) arg();
+          continue;
+        }
+        // sh -c 'SCRIPT': one more script, started with the environment built so far.
+        chain.pop();
+        const scriptValue = fields[at + 1];
+        at = fields.length; // what follows the script is its $0, $1...: the script's own business
+        const script = valueText(scriptValue);
+        if (script === undefined)
+          throw new RunScriptError(`line ${command.line}: the \`${base} -c\` script depends on the host (${canonicalText(scriptValue)}): it is not read; import this service by hand`, command.line);
+        const at0 = command.text.indexOf(script);
+        const firstLine = command.line + (at0 < 0 ? 0 : command.text.slice(0, at0).split("\n").length - 1);
+        const inherited = new Map<string, ScriptValue>();
+        for (const [name, value] of environment) if (value !== null) inherited.set(name, value);
+        let inner: RunScriptMeaning;
+        try {
+          inner = runScriptMeaning(script, { serviceDir: state.cwd, facts, inherited, firstLine });
+        } catch (error) {
+          if (!(error instanceof RunScriptError)) throw error;
+          const line = error.line ?? command.line;
+          throw new RunScriptError(`line ${line}: the \`${base} -c\` script is not read (${error.message}): import this service by hand`, line);
+        }
+        chain.push(...inner.chain);
+        state.notes.push(...inner.notes);
+        for (const name of inherited.keys()) if (new RegExp(`\\$\\{?${name}\\b`).test(script)) shellReads.add(name);
+        environment.clear();
+        for (const [name, value] of inner.environment) environment.set(name, value);
+        for (const [name, file] of inner.environmentFiles) environmentFiles.set(name, file);
+        environmentCleared ||= inner.environmentCleared;
+        environmentFrom.push(...inner.environmentFrom);
+        for (const [name, value] of inner.limits) state.limits.set(name, value);
+        state.stderrToLog ||= inner.stderrToLog;
+        for (const [name, variable] of inner.variables)
+          if (variable.value !== inherited.get(name)) state.variables.set(name, variable);
+        continue;
+      }
       default:
         // The last program: everything that follows is its arguments.
         while (at < fields.length) arg();
@@ -424,6 +556,8 @@ function chainMeaning(state: State, facts: HostFacts): RunScriptMeaning {
     environment,
     environmentCleared,
     environmentFrom,
+    environmentFiles,
+    shellReads,
     limits: state.limits,
     stderrToLog: state.stderrToLog,
     notes: state.notes,
@@ -462,6 +596,13 @@ function expandPart(part: Word[number], state: State, facts: HostFacts): ScriptV
       return knownValue(part.text);
     case "variable": {
       const variable = state.variables.get(part.name);
+      if (part.alternative) {
+        // ${NAME+word}: a variable the script (or its envdir) does not set is taken as unset.
+        if (!variable) return knownValue("");
+        const text = valueText(variable.value);
+        if (text === undefined) return lookupValue({ kind: "command", subject: `\${${part.name}+...} (whether ${part.name} is set)` });
+        return text !== "" || part.alternative.ifEmpty ? expandJoined(part.alternative.word, state, facts) : knownValue("");
+      }
       if (variable && (valueText(variable.value) !== "" || !part.fallback)) return variable.value;
       if (part.fallback) return expandJoined(part.fallback, state, facts);
       return lookupValue({ kind: "inherited", subject: part.name });
@@ -505,7 +646,12 @@ function expandFields(word: Word, state: State, facts: HostFacts): ScriptValue[]
 }
 
 function commandValue(text: string, state: State, facts: HostFacts): ScriptValue {
-  const words = text.split(/\s+/).filter(Boolean);
+  // `cat FILE 2>/dev/null || echo DEFAULT`: the file's contents, or DEFAULT where it is missing.
+  const withDefault = /^(.*?)\s*\|\|\s*echo\s+(\S+)$/.exec(text);
+  const fallback = withDefault ? unquote(withDefault[2]) : undefined;
+  const words = knownVariablesIn((withDefault ? withDefault[1] : text).replace(/\s2>\s*\/dev\/null\b/g, ""), state)
+    ?.split(/\s+/)
+    .filter(Boolean) ?? [];
   const file = (name: string) => (name.startsWith("/") ? path.posix.normalize(name) : path.posix.join(state.cwd, name));
   const readFact = (name: string) => facts.files?.[name];
   let lookup: Lookup;
@@ -520,15 +666,28 @@ function commandValue(text: string, state: State, facts: HostFacts): ScriptValue
     const known = readFact(lookup.subject);
     if (known !== undefined) return knownValue(known.split("\n")[0]);
   } else if (words[0] === "cat" && words.length === 2) {
-    lookup = { kind: "contents", subject: file(unquote(words[1])) };
+    lookup = { kind: "contents", subject: file(unquote(words[1])), ...(fallback !== undefined ? { fallback } : {}) };
     const known = readFact(lookup.subject);
     if (known !== undefined) return knownValue(known.replace(/\n+$/, ""));
+    if (facts.absentFiles?.includes(lookup.subject)) return knownValue(fallback ?? "");
   } else {
     const known = facts.commands?.[text];
     if (known !== undefined) return knownValue(known.replace(/\n+$/, ""));
     lookup = { kind: "command", subject: text };
   }
   return lookupValue(lookup);
+}
+
+/** The command's text with $NAME and ${NAME} put in where the script set them to known text; undefined where one is not known. */
+function knownVariablesIn(text: string, state: State): string | undefined {
+  let unknown = false;
+  const expanded = text.replace(/\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?/g, (_, name: string) => {
+    const value = state.variables.get(name);
+    const known = value ? valueText(value.value) : undefined;
+    if (known === undefined) unknown = true;
+    return known ?? "";
+  });
+  return unknown || /[`$]/.test(expanded) ? undefined : expanded;
 }
 
 function unquote(word: string): string {

@@ -9,7 +9,7 @@ export type Lookup =
   | { kind: "uid"; subject: string }
   | { kind: "gid"; subject: string }
   | { kind: "firstLine"; subject: string }
-  | { kind: "contents"; subject: string }
+  | { kind: "contents"; subject: string; /** What `|| echo X` gives where the file is missing. */ fallback?: string }
   | { kind: "inherited"; subject: string }
   | { kind: "command"; subject: string };
 
@@ -59,7 +59,7 @@ export function describeLookup(lookup: Lookup): string {
     case "firstLine":
       return `$(head -n 1 ${lookup.subject})`;
     case "contents":
-      return `$(cat ${lookup.subject})`;
+      return lookup.fallback === undefined ? `$(cat ${lookup.subject})` : `$(cat ${lookup.subject} || echo ${lookup.fallback})`;
     case "inherited":
       return `\${${lookup.subject}}`;
     case "command":

@@ -7,7 +7,7 @@ import { PRESETS, PRESET_NAMES, type PresetName } from "../presets";
 import { idVariable } from "../render/run-script";
 import { allOptions, type CatalogEntry } from "../schema/catalog";
 import { canonicalText, soleLookup, valueText, type ScriptValue } from "./script-value";
-import { runScriptMeaning, type ChainStage, type HostFacts, type RunScriptMeaning } from "./run-script-meaning";
+import { runScriptMeaning, type ChainStage, type HostFacts, type RunScriptMeaning, type ScriptNote } from "./run-script-meaning";
 
 export interface ImportWarning {
   /** The file on the host, e.g. /var/qmail/supervise/smtpd/run. */
@@ -77,7 +77,7 @@ export function importService(scripts: ServiceScripts): ImportedService {
   const warn = (file: string, line: number, message: string) => warnings.push({ file, line, message });
   const facts = scripts.facts ?? {};
   const meaning = runScriptMeaning(scripts.run, { serviceDir: scripts.dir, facts });
-  for (const note of meaning.notes) warn(runFile, note.line, `${note.reason}; not carried over: ${note.text}`);
+  for (const note of meaning.notes) warn(runFile, note.line, noteMessage(note));
 
   const fields: Record<string, unknown> = { name: scripts.name };
   const group = (name: string): Record<string, unknown> => (fields[name] ??= {}) as Record<string, unknown>;
@@ -88,7 +88,12 @@ export function importService(scripts: ServiceScripts): ImportedService {
   // The chain: [softlimit|setuidgid|env...] tcpserver|sslserver [rblsmtpd] [jgreylist] [recordio] qmail-smtpd [LOCAL CHECKPW TRUE]
   const chain = meaning.chain.filter((stage) => !stage.environmentOnly);
   const serverIndex = chain.findIndex((stage) => stage.operands);
-  if (serverIndex < 0) throw new ImportError(`${runFile}: the exec chain has no tcpserver or sslserver: this is not an SMTP service qmail-fleet can manage`);
+  if (serverIndex < 0) {
+    // A chain this reading does not follow may still run qmail-smtpd: say so rather than call it something else.
+    if (/qmail-smtpd/.test(scripts.run))
+      throw new ImportError(`${runFile}:${chain[0]?.line ?? 0}: the exec chain as read has no tcpserver or sslserver, though the script names qmail-smtpd: it starts the server in a way this import does not follow; import this service by hand`);
+    throw new ImportError(`${runFile}: the exec chain has no tcpserver or sslserver and no qmail-smtpd: this is not an SMTP service qmail-fleet can manage`);
+  }
   for (const stage of chain.slice(0, serverIndex))
     warn(runFile, stage.line, `${describeStage(stage)} before the server: no option for it; the rendered script runs the server directly`);
   for (const stage of meaning.chain.filter((s) => s.environmentOnly)) {
@@ -133,7 +138,9 @@ export function importService(scripts: ServiceScripts): ImportedService {
     if (text === undefined) warn(runFile, server.line, `${serverName} -${letter} ${canonicalText(value)} depends on the host: set ${what} by hand`);
     return text;
   };
-  const rules = knownText("x", "accessRules");
+  const written = knownText("x", "accessRules");
+  // A relative cdb is the service directory's (tcpserver runs where the script does): the same file, named absolutely.
+  const rules = written === undefined || written.startsWith("/") ? written : path.posix.join(scripts.dir, written);
   if (rules !== undefined) fields.accessRules = references.accessRules = rules;
   // Without -c tcpserver takes 40 at once; a -c only the host can tell leaves the option to the admin.
   const connectionsGiven = options.has("c");
@@ -163,7 +170,9 @@ export function importService(scripts: ServiceScripts): ImportedService {
     } else warn(runFile, server.line, `-l ${canonicalText(local)} depends on the host: set localHostName by hand`);
   }
   for (const [letter, value] of options)
-    warn(runFile, server.line, `${serverName} -${letter}${value === true ? "" : ` ${canonicalText(value)}`}: no option for it`);
+    if (letter === "?")
+      warn(runFile, server.line, `${serverName} flags ${canonicalText(value as ScriptValue)} depend on the host (set by the script before the exec): imported without them; set verbose, lookupRemoteHost and lookupRemoteInfo by hand to what they give`);
+    else warn(runFile, server.line, `${serverName} -${letter}${value === true ? "" : ` ${canonicalText(value)}`}: no option for it`);
 
   // The stages between the server and qmail-smtpd.
   const smtpd = chain[chain.length - 1];
@@ -221,7 +230,7 @@ export function importService(scripts: ServiceScripts): ImportedService {
     );
 
   // The environment, through the option tables.
-  importEnvironment(meaning, fields, group, references, scripts.localName, ssl, (line, message) => warn(runFile, line, message), chain);
+  importEnvironment(meaning, fields, group, references, scripts.localName, ssl, (where, message) => warn(where.file ?? runFile, where.line, message), chain);
   if (fields.forceTls === true && fields.certificateFile === undefined && !ssl) {
     fields.certificateFile = references.certificateFile = `${qmailDir}/control/servercert.pem`;
     warn(runFile, meaning.variables.get("FORCE_TLS")?.line ?? chain[0].line, `FORCE_TLS without TLS_SERVER_CERT: qmail-smtpd reads ${qmailDir}/control/servercert.pem; certificateFile is set to it, which the rendered script exports as TLS_SERVER_CERT`);
@@ -268,6 +277,11 @@ function integerOr(text: string, fail: () => void): number | undefined {
   return undefined;
 }
 
+/** A line the reading does not evaluate: what it is, and what the import did about it. */
+function noteMessage(note: ScriptNote): string {
+  return note.assumed ? `${note.reason}: ${note.text}; ${note.assumed}` : `${note.reason}; not carried over: ${note.text}`;
+}
+
 function describeStage(stage: ChainStage): string {
   return [canonicalText(stage.program), ...stage.args.map(canonicalText)].join(" ");
 }
@@ -305,6 +319,13 @@ function serviceUser(
       warning: `-u ${number}${gidText ? ` -g ${gidText}` : ""}: numeric ids, imported as user ${byNumber[0]} (the rendered script looks its ids up with id -u/-g)${gidText !== byNumber[1].gid ? `; its group id is ${byNumber[1].gid}, not ${gidText}` : ""}`,
     };
   }
+  if (uidLookup?.kind === "command") {
+    // -u`getuid qmaild`: a command of the script's own (a function, a wrapper) that the import does not run.
+    const named = Object.keys(accounts).find((account) => new RegExp(`(^|\\s)['"]?${account}['"]?$`).test(uidLookup.subject));
+    return {
+      warning: `-u ${canonicalText(uid)}: the user id comes from a command the import does not run (${uidLookup.subject.split(/\s/)[0]} is no id lookup it knows): set user by hand${named ? ` (${named}, if that is whose id it gives)` : ""}`,
+    };
+  }
   return { warning: `-u ${canonicalText(uid)}: no user with this id is known; set user by hand` };
 }
 
@@ -327,11 +348,17 @@ function importEnvironment(
   references: ImportedService["references"],
   localName: string | undefined,
   ssl: boolean,
-  warn: (line: number, message: string) => void,
+  warn: (where: { file?: string; line: number }, message: string) => void,
   chain: ChainStage[],
 ): void {
   const table = envOptions();
-  const lineOf = (name: string) => meaning.variables.get(name)?.line ?? chain[0].line;
+  // Where a variable is set: the script's line, else the envdir file it comes from (envdir reads its first line).
+  const lineOf = (name: string): { file?: string; line: number } => {
+    const variable = meaning.variables.get(name);
+    if (variable) return { line: variable.line };
+    const file = meaning.environmentFiles.get(name);
+    return file ? { file, line: 1 } : { line: chain[0].line };
+  };
   const bases = new Set(chain.map((stage) => path.posix.basename(canonicalText(stage.program))));
   const env = new Map(meaning.environment);
   env.delete("UID");
@@ -384,7 +411,7 @@ function importEnvironment(
     const certText = cert === undefined ? undefined : text("CERTFILE", cert);
     const keyText = key === undefined ? undefined : text("KEYFILE", key);
     if (certText) fields.certificateFile = references.certificateFile = certText;
-    else warn(chain[0].line, "sslserver without CERTFILE: set certificateFile by hand");
+    else warn({ line: chain[0].line }, "sslserver without CERTFILE: set certificateFile by hand");
     if (keyText && keyText !== certText) fields.keyFile = references.keyFile = keyText;
   } else {
     const cert = take("TLS_SERVER_CERT");
@@ -395,7 +422,7 @@ function importEnvironment(
   if (pathValue !== undefined) {
     const known = text("PATH", pathValue);
     if (known !== undefined) fields.path = known;
-  } else warn(chain[0].line, "PATH is not set by the script (it is svscan's): the rendered script sets PATH explicitly");
+  } else warn({ line: chain[0].line }, "PATH is not set by the script (it is svscan's): the rendered script sets PATH explicitly");
 
   const domainKeys = take("DOMAINKEYS");
   for (const [name, value] of [...env]) {
@@ -416,7 +443,11 @@ function importEnvironment(
     const owner = entry?.section.group;
     const needs: Record<string, string> = { rblsmtpd: "rblsmtpd", jgreylist: "jgreylist" };
     if (!entry || (owner && needs[owner] && !bases.has(needs[owner])) || (owner === "simscan" && !fields.simscan) || name === "QMAILQUEUE") {
-      const why = !entry ? `no option for it${similarVariableHint(name, table)}` : `${needs[owner!] ?? owner} is not in the chain, so the option would not write it`;
+      const why = !entry
+        ? meaning.shellReads.has(name)
+          ? "the `sh -c` script reads it (its command line is imported with the value put in); qmail-smtpd also gets it in its environment, which the rendered script does not give it: no option for that"
+          : `no option for it${similarVariableHint(name, table)}`
+        : `${needs[owner!] ?? owner} is not in the chain, so the option would not write it`;
       const shown = value === null ? "(removed)" : canonicalText(value);
       warn(lineOf(name), `${name}=${shown}: ${why}`);
       continue;
@@ -460,7 +491,7 @@ function importLog(
     warn(file, 0, `cannot read the log script (${(error as Error).message}): the log options stay at their defaults`);
     return;
   }
-  for (const note of meaning.notes) warn(file, note.line, `${note.reason}; not carried over: ${note.text}`);
+  for (const note of meaning.notes) warn(file, note.line, noteMessage(note));
   const log = group("log");
   const chain = meaning.chain.filter((stage) => !stage.environmentOnly);
   const last = chain[chain.length - 1];
@@ -477,12 +508,23 @@ function importLog(
     return;
   }
   if (program !== "multilog") log.program = program;
-  const actions = last.args.map(canonicalText);
   log.timestamps = false;
   let size = "99999";
   let count = "10";
   let directory: string | undefined;
-  for (const action of actions) {
+  for (const value of last.args) {
+    const action = canonicalText(value);
+    const [head, lookup, ...more] = value.segments;
+    if ((head === "s" || head === "n") && lookup !== undefined && typeof lookup !== "string" && more.length === 0) {
+      // s$(cat control/logsize || echo 1000000): the file was not read (it is read with --from-dir and over SSH).
+      const option = head === "s" ? "maxFileSize" : "maxFiles";
+      const fallback = lookup.kind === "contents" ? lookup.fallback : undefined;
+      const assumed = fallback !== undefined && /^[0-9]+$/.test(fallback) ? fallback : head === "s" ? size : count;
+      if (head === "s") size = assumed;
+      else count = assumed;
+      warn(file, last.line, `multilog ${action}: ${lookup.kind === "contents" ? `${lookup.subject} was not read` : "depends on the host"}; the import assumed log.${option} ${assumed}${fallback !== undefined ? " (the script's fallback)" : " (the default)"}: check the value on the host and set log.${option} by hand if it differs`);
+      continue;
+    }
     if (action === "t") log.timestamps = true;
     else if (/^s[0-9]+$/.test(action)) size = action.slice(1);
     else if (/^n[0-9]+$/.test(action)) count = action.slice(1);

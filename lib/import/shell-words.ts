@@ -1,5 +1,5 @@
 // Reads the small part of POSIX sh that run scripts are written in: simple
-// commands split into words (quotes, backslashes, $NAME, ${NAME}, ${NAME:-x},
+// commands split into words (quotes, backslashes, $NAME, ${NAME}, ${NAME:-x}, ${NAME+x},
 // $(...) and `...` kept as parts to expand later), joined by ; && || | &,
 // with the line each starts on. Compound commands (if, case, loops, functions)
 // are kept whole, as one unit, so the reader of the script can name them.
@@ -7,7 +7,7 @@
 /** One piece of a word, before expansion. */
 export type WordPart =
   | { kind: "text"; text: string; quoted: boolean }
-  | { kind: "variable"; name: string; quoted: boolean; fallback?: Word }
+  | { kind: "variable"; name: string; quoted: boolean; fallback?: Word; alternative?: { word: Word; ifEmpty: boolean } }
   | { kind: "command"; text: string; quoted: boolean };
 
 export type Word = WordPart[];
@@ -187,8 +187,29 @@ class ShellReader {
     let depth = 1;
     while (this.pos < this.src.length) {
       const c = this.src[this.pos];
-      if (c === "'" || c === '"' || c === "`" || c === "\\") {
-        this.readWord();
+      // Quoted text and escapes, skipped whole (a closer in them does not count); not the word around them.
+      if (c === "'") {
+        const end = this.src.indexOf("'", this.pos + 1);
+        if (end < 0) throw new ShellSyntaxError("unterminated single quote", this.line);
+        this.countLines(this.src.slice(this.pos, end));
+        this.pos = end + 1;
+        continue;
+      }
+      if (c === '"') {
+        this.pos++;
+        this.readDoubleQuoted();
+        continue;
+      }
+      if (c === "`") {
+        const end = this.src.indexOf("`", this.pos + 1);
+        if (end < 0) throw new ShellSyntaxError("unterminated backquote", this.line);
+        this.countLines(this.src.slice(this.pos, end));
+        this.pos = end + 1;
+        continue;
+      }
+      if (c === "\\") {
+        if (this.src[this.pos + 1] === "\n") this.line++;
+        this.pos += 2;
         continue;
       }
       if (c === "\n") this.line++;
@@ -319,18 +340,20 @@ class ShellReader {
       this.pos += plain[0].length;
       return { kind: "variable", name: plain[1], quoted };
     }
-    const braced = /^\$\{([A-Za-z_][A-Za-z0-9_]*)(:?-)?/.exec(rest);
+    const braced = /^\$\{([A-Za-z_][A-Za-z0-9_]*)(:?[-+])?/.exec(rest);
     if (braced) {
       this.pos += braced[0].length;
-      let fallback: Word | undefined;
+      let inner: Word | undefined;
       if (braced[2]) {
         const start = this.pos;
         this.skipBody("{", "}");
-        const inner = new ShellReader(this.src.slice(start, this.pos - 1));
-        fallback = inner.pos < inner.src.length ? inner.readFallback() : [];
+        const reader = new ShellReader(this.src.slice(start, this.pos - 1));
+        inner = reader.pos < reader.src.length ? reader.readFallback() : [];
       } else if (this.src[this.pos] === "}") this.pos++;
       else throw new ShellSyntaxError(`\${${braced[1]}...} is more than this reader understands`, this.line);
-      return { kind: "variable", name: braced[1], quoted, fallback };
+      // ${NAME+word}: word when NAME is set (${NAME:+word}: set and not empty), else nothing.
+      if (braced[2]?.endsWith("+")) return { kind: "variable", name: braced[1], quoted, alternative: { word: inner!, ifEmpty: braced[2] === "+" } };
+      return { kind: "variable", name: braced[1], quoted, fallback: inner };
     }
     return undefined;
   }
