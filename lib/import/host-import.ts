@@ -53,57 +53,49 @@ function accountsOf(passwd: string | undefined): Record<string, { uid: string; g
   return accounts;
 }
 
-/** Files a script reads through $(cat ...) or $(head ...), and envdirs, read from the host as facts. Not control/me: its lookup maps onto the default local name. */
-async function factsFor(run: string, serviceDir: string, source: HostSource): Promise<HostFacts> {
-  const first = runScriptMeaning(run, { serviceDir });
-  const files: Record<string, string> = {};
-  const absentFiles: string[] = [];
-  const envdirs: Record<string, Record<string, string | null>> = {};
+/**
+ * Files the run and log scripts read through $(cat ...) or $(head ...), and
+ * their envdirs, read from the host as facts in one batch. Not control/me:
+ * its lookup maps onto the default local name.
+ */
+async function factsFor(run: string, logRun: string | undefined, serviceDir: string, source: HostSource): Promise<HostFacts> {
+  const readings = [runScriptMeaning(run, { serviceDir })];
+  if (logRun !== undefined) {
+    try {
+      readings.push(runScriptMeaning(logRun, { serviceDir: `${serviceDir}/log` }));
+    } catch (error) {
+      if (!(error instanceof RunScriptError)) throw error; // importLog names what it cannot read
+    }
+  }
   const lookups = new Set<string>();
+  const envdirs = new Set<string>();
   const collect = (value: { segments: Array<string | { kind: string; subject: string }> }) => {
     for (const segment of value.segments)
       if (typeof segment !== "string" && (segment.kind === "contents" || segment.kind === "firstLine") && !segment.subject.endsWith("/control/me")) lookups.add(segment.subject);
   };
-  for (const variable of first.variables.values()) collect(variable.value);
-  for (const stage of first.chain) [stage.program, ...stage.args].forEach(collect);
-  for (const file of lookups) {
-    const bytes = await source.read(file);
+  for (const [index, first] of readings.entries()) {
+    for (const variable of first.variables.values()) collect(variable.value);
+    for (const stage of first.chain) [stage.program, ...stage.args].forEach(collect);
+    for (const dir of first.environmentFrom) envdirs.add(path.posix.join(index === 0 ? serviceDir : `${serviceDir}/log`, dir));
+  }
+  if (lookups.size === 0 && envdirs.size === 0) return {};
+  const batch = await source.readBatch({ files: [...lookups], dirs: [...envdirs] });
+  const files: Record<string, string> = {};
+  const absentFiles: string[] = [];
+  for (const [file, bytes] of batch.files) {
     if (bytes) files[file] = bytes.toString("utf8");
     else absentFiles.push(file);
   }
-  for (const dir of first.environmentFrom) {
-    const resolved = path.posix.join(serviceDir, dir);
-    const names = await source.list(resolved);
-    if (!names) continue;
+  const envdirValues: Record<string, Record<string, string | null>> = {};
+  for (const [dir, contents] of batch.dirs) {
+    if (!contents) continue;
     const values: Record<string, string | null> = {};
-    for (const name of names) {
-      const bytes = await source.read(`${resolved}/${name}`);
-      if (bytes === undefined) continue;
-      // envdir: the first line, trailing blanks cut, NUL as newline; an empty file removes the variable.
+    // envdir: the first line, trailing blanks cut, NUL as newline; an empty file removes the variable.
+    for (const [name, bytes] of [...contents].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
       values[name] = bytes.length === 0 ? null : bytes.toString("utf8").split("\n")[0].replace(/[ \t]+$/, "").replace(/\0/g, "\n");
-    }
-    envdirs[resolved] = values;
+    envdirValues[dir] = values;
   }
-  return { files, envdirs, absentFiles };
-}
-
-/** The log script's lookups (`s$(cat control/logsize)`), when it can be read at all. */
-async function logFactsFor(logRun: string | undefined, serviceDir: string, source: HostSource): Promise<HostFacts> {
-  if (logRun === undefined) return {};
-  try {
-    return await factsFor(logRun, `${serviceDir}/log`, source);
-  } catch (error) {
-    if (error instanceof RunScriptError) return {}; // importLog names what it cannot read
-    throw error;
-  }
-}
-
-function mergeFacts(a: HostFacts, b: HostFacts): HostFacts {
-  return {
-    files: { ...a.files, ...b.files },
-    envdirs: { ...a.envdirs, ...b.envdirs },
-    absentFiles: [...(a.absentFiles ?? []), ...(b.absentFiles ?? [])],
-  };
+  return { files, envdirs: envdirValues, absentFiles };
 }
 
 /** Rules from the source file beside the cdb when it compiles to the same bytes, else from the cdb. */
@@ -313,20 +305,21 @@ async function readServices(
     const target = await source.readLink(link);
     const dir = target === undefined ? link : await finalTarget(source, path.posix.resolve(serviceDir, target));
     if (target === undefined) warn({ file: link, line: 0, message: "a directory, not a link: qmail-fleet links /service entries to their supervise directory" });
-    const run = await source.read(`${dir}/run`);
+    // Everything the service's directory holds that the import reads, in one batch.
+    const scripts = await source.readBatch({ files: [`${dir}/run`, `${dir}/log/run`, `${dir}/down`, `${qmailDir}/control/me`] });
+    const run = scripts.files.get(`${dir}/run`);
     if (!run) {
       warn({ file: `${dir}/run`, line: 0, message: "no run script: service not imported" });
       out.push({ name, link, dir });
       continue;
     }
-    const logRun = await source.read(`${dir}/log/run`);
-    if ((await source.read(`${dir}/down`)) !== undefined)
+    const logRun = scripts.files.get(`${dir}/log/run`);
+    if (scripts.files.get(`${dir}/down`) !== undefined)
       warn({ file: `${dir}/down`, line: 0, message: "the service is down on purpose (a down file): pulumi up removes the down file and starts the service; leave the service out of the config if it must stay down" });
     const runText = run.toString("utf8");
     try {
-      const logText = logRun?.toString("utf8");
-      const facts = mergeFacts(await factsFor(runText, dir, source), await logFactsFor(logText, dir, source));
-      const me = await source.read(`${qmailDir}/control/me`);
+      const facts = await factsFor(runText, logRun?.toString("utf8"), dir, source);
+      const me = scripts.files.get(`${qmailDir}/control/me`);
       const localName = me?.toString("utf8").split("\n")[0];
       const imported = importService({ name, dir, run: runText, ...(localName ? { localName } : {}), ...(logRun ? { logRun: logRun.toString("utf8") } : {}), hostQmailDir: qmailDir, facts, accounts });
       out.push({ name, link, dir, imported });
