@@ -187,6 +187,7 @@ export function runScriptMeaning(text: string, options: MeaningOptions = {}): Ru
         conditionalAssignment(command, assigned, state, facts);
         continue;
       }
+      if (command.keyword === "case" && evaluateCase(command, state, facts)) continue;
       note(command, `${describeCompound(command.keyword)}: not evaluated`);
       // Variables it may set are no longer known.
       for (const name of assigned) {
@@ -330,15 +331,82 @@ function thenBranch(text: string): { commands: SimpleCommand[]; lineOffset: numb
   } catch {
     return undefined;
   }
-  const onlySettings = commands.every(
+  if (!onlySettings(commands) || commands.length === 0) return undefined;
+  return { commands: commands as SimpleCommand[], lineOffset: head[0].split("\n").length - 1 };
+}
+
+/** True when every command only assigns or exports variables. */
+function onlySettings(commands: ReturnType<typeof readShellCommands>): commands is SimpleCommand[] {
+  return commands.every(
     (c) =>
       c.kind === "simple" &&
       c.joinedBy === ";" &&
       c.redirections.length === 0 &&
       (c.words.every((w) => splitAssignment(w)) || (wordText(c.words[0]) === "export" && c.words.slice(1).every((w) => splitAssignment(w) || /^[A-Za-z_][A-Za-z0-9_]*$/.test(wordText(w) ?? "")))),
   );
-  if (!onlySettings || commands.length === 0) return undefined;
-  return { commands: commands as SimpleCommand[], lineOffset: head[0].split("\n").length - 1 };
+}
+
+/**
+ * `case "$REMOTENAME" in h) H=;; *) H=H;; esac` on a subject the reading
+ * knows (an envdir file's value), whose branches only set variables: run as
+ * the shell would. False when it cannot be (the caller notes it unevaluated).
+ */
+function evaluateCase(command: CompoundCommand, state: State, facts: HostFacts): boolean {
+  const parts = /^case\s+([\s\S]+?)\s+in\b([\s\S]*)\besac$/.exec(command.text);
+  if (!parts) return false;
+  let subject: string | undefined;
+  try {
+    const [reading] = readShellCommands(`: ${parts[1]}`);
+    if (reading?.kind !== "simple" || reading.words.length !== 2) return false;
+    subject = valueText(expandJoined(reading.words[1], state, facts));
+  } catch {
+    return false;
+  }
+  if (subject === undefined) return false;
+  const armsText = parts[2];
+  let offset = command.text.indexOf(armsText);
+  for (const arm of armsText.split(";;")) {
+    const armStart = offset;
+    offset += arm.length + 2;
+    const match = /^\s*\(?\s*([^)]*?)\s*\)([\s\S]*)$/.exec(arm);
+    if (!match) {
+      if (arm.trim() === "") continue;
+      return false;
+    }
+    const patterns = match[1].split("|").map((p) => unquote(p.trim()));
+    if (!patterns.some((pattern) => globMatches(pattern, subject!))) continue;
+    let body;
+    try {
+      body = readShellCommands(match[2]);
+    } catch {
+      return false;
+    }
+    if (!onlySettings(body)) return false;
+    const bodyLine = command.line + command.text.slice(0, armStart + arm.indexOf(match[2])).split("\n").length - 1;
+    for (const simple of body) runSimple({ ...simple, line: bodyLine + simple.line - 1 }, state, facts, () => undefined);
+    return true;
+  }
+  return true; // no branch matches: nothing is set
+}
+
+/** A case pattern (*, ?, [...]) against a text, as the shell matches it. */
+function globMatches(pattern: string, text: string): boolean {
+  let source = "";
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === "*") source += "[\\s\\S]*";
+    else if (c === "?") source += "[\\s\\S]";
+    else if (c === "[") {
+      const end = pattern.indexOf("]", i + 2);
+      if (end < 0) source += "\\[";
+      else {
+        const inside = pattern.slice(i + 1, end).replace(/^!/, "^").replace(/\\/g, "\\\\");
+        source += `[${inside}]`;
+        i = end;
+      }
+    } else source += c.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+  }
+  return new RegExp(`^${source}$`).test(text);
 }
 
 function chainMeaning(state: State, facts: HostFacts): RunScriptMeaning {

@@ -53,6 +53,27 @@ exec envdir ./env sh -c "exec tcpserver -v -R -u 7791 -g 2108 -c \\"\\$CONCURREN
     expect(meaning.chain.map((stage) => stage.program.segments.join(""))).toEqual(["envdir", "tcpserver", "/var/qmail/bin/qmail-smtpd"]);
   });
 
+  it("Pape's own: case blocks on envdir values run as the shell runs them, ${NAME+word} read", () => {
+    const run = fs.readFileSync(path.join(__dirname, "pape-run"), "utf8");
+    const env = { ...ENV, DATALIMIT: "7000000", REMOTENAME: "p", REMOTEINFO: "30" };
+    const imported = importService({ name: "qmail-smtpd", dir: DIR, run, facts: { ...facts, envdirs: { [`${DIR}/env`]: env } } });
+    const tcpserver = imported.meaning.chain.find((stage) => stage.operands)!;
+    // REMOTENAME=p gives -p, REMOTEINFO=30 gives -t30; BACKLOG is not set, so no -b.
+    expect([...tcpserver.options!.keys()]).toEqual(["D", "U", "c", "l", "p", "t", "v", "x"]);
+    expect(imported.fields).toMatchObject({ ip: "203.0.113.5", port: 2525, maxConnections: 25, localHostName: "mx.example.org", accessRules: `${DIR}/tcp.cdb` });
+    const warnings = lines(imported.warnings);
+    expect(warnings.filter((w) => /case block|depend on the host/.test(w))).toEqual([]);
+    expect(warnings).toContain(`${DIR}/run:6: softlimit -d 7000000 before the server: no option for it; the rendered script runs the server directly`);
+    expect(warnings).toContain(`${DIR}/run:6: tcpserver -t 30: no option for it`);
+  });
+
+  it("a case block on a subject only the host knows stays unevaluated, and its variables unknown", () => {
+    const run = fs.readFileSync(path.join(__dirname, "pape-run"), "utf8").replace('case "$REMOTENAME"', "case `hostname`");
+    const imported = importService({ name: "qmail-smtpd", dir: DIR, run, facts });
+    expect(lines(imported.warnings)).toContain(`${DIR}/run:4: a case block: not evaluated; not carried over: case \`hostname\` in h) H=;; p) H=p;; *) H=H;; esac`);
+    expect(lines(imported.warnings).find((w) => w.includes("tcpserver flags $(H as set at line 4)"))).toBeDefined();
+  });
+
   it("where it cannot be read, says so by line, and never that the service is not SMTP", () => {
     const run = `#!/bin/sh
 exec 2>&1
