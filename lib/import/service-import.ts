@@ -500,13 +500,14 @@ function importLog(
     if (base === "setuidgid" && stage.args.length === 1 && valueText(stage.args[0]) !== undefined) log.user = valueText(stage.args[0]);
     else warn(file, stage.line, `${describeStage(stage)}: no option for it; the rendered log script runs setuidgid USER multilog`);
   }
-  if (!chain.some((stage) => path.posix.basename(canonicalText(stage.program)) === "setuidgid"))
-    warn(file, last.line, "multilog is not started through setuidgid: the rendered log script runs it as the log user");
   const program = canonicalText(last.program);
   if (path.posix.basename(program) !== "multilog") {
-    warn(file, last.line, `${program} is not multilog: the log options stay at their defaults`);
+    // e.g. runit's `chpst -ulog svlogd -tt ./main`: another logger, whatever runs it.
+    warn(file, last.line, `the log runs ${describeStage(last)}, not multilog: the rendered log script runs multilog as the log user into ./main, with the log options at their defaults; set log by hand`);
     return;
   }
+  if (!chain.some((stage) => path.posix.basename(canonicalText(stage.program)) === "setuidgid"))
+    warn(file, last.line, "multilog is not started through setuidgid: the rendered log script runs it as the log user");
   if (program !== "multilog") log.program = program;
   log.timestamps = false;
   let size = "99999";

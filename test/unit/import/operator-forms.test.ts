@@ -74,6 +74,13 @@ exec envdir ./env sh -c "exec tcpserver -v -R -u 7791 -g 2108 -c \\"\\$CONCURREN
     expect(lines(imported.warnings).find((w) => w.includes("tcpserver flags $(H as set at line 4)"))).toBeDefined();
   });
 
+  it("runit's svlogd log is named as the logger it is, once", () => {
+    const imported = importService({ name: "qmail-smtpd", dir: DIR, run: single, logRun: "#!/bin/sh\nexec chpst -ulog svlogd -tt ./main\n", facts });
+    expect(lines(imported.warnings).filter((w) => w.startsWith(`${DIR}/log/run:`))).toEqual([
+      `${DIR}/log/run:2: the log runs chpst -ulog svlogd -tt ./main, not multilog: the rendered log script runs multilog as the log user into ./main, with the log options at their defaults; set log by hand`,
+    ]);
+  });
+
   it("where it cannot be read, says so by line, and never that the service is not SMTP", () => {
     const run = `#!/bin/sh
 exec 2>&1
