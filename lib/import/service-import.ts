@@ -172,7 +172,7 @@ export function importService(scripts: ServiceScripts): ImportedService {
   for (const [letter, value] of options)
     if (letter === "?")
       warn(runFile, server.line, `${serverName} flags ${canonicalText(value as ScriptValue)} depend on the host (set by the script before the exec): imported without them; set verbose, lookupRemoteHost and lookupRemoteInfo by hand to what they give`);
-    else warn(runFile, server.line, `${serverName} -${letter}${value === true ? "" : ` ${canonicalText(value)}`}: no option for it`);
+    else warn(runFile, server.line, `${serverName} -${letter}${value === true ? "" : ` ${canonicalText(value)}`}: no option for it; the rendered script runs ${serverName} without it (${OUT_IF_NEEDED})`);
 
   // The stages between the server and qmail-smtpd.
   const smtpd = chain[chain.length - 1];
@@ -193,7 +193,7 @@ export function importService(scripts: ServiceScripts): ImportedService {
       const timeout = rblOptions.get("t");
       rblOptions.delete("t");
       if (timeout !== undefined && timeout !== true) rbl.timeout = integerOr(valueText(timeout) ?? "", () => warn(runFile, stage.line, `rblsmtpd -t ${canonicalText(timeout)} is not a number`));
-      for (const [letter] of rblOptions) warn(runFile, stage.line, `rblsmtpd -${letter}: no option for it`);
+      for (const [letter] of rblOptions) warn(runFile, stage.line, `rblsmtpd -${letter}: no option for it; the rendered script runs rblsmtpd without it (${OUT_IF_NEEDED})`);
       const lists = stage.lists ?? [];
       const firstBlock = lists.findIndex(([letter]) => letter === "r");
       if (firstBlock >= 0 && lists.slice(firstBlock).some(([letter]) => letter === "a"))
@@ -206,7 +206,7 @@ export function importService(scripts: ServiceScripts): ImportedService {
       const added = group(base);
       if (program !== base) added.program = program;
       if (stage.args.length > 0) warn(runFile, stage.line, `${base} with arguments: no option for them`);
-    } else warn(runFile, stage.line, `${describeStage(stage)} between the server and qmail-smtpd: no option for it`);
+    } else warn(runFile, stage.line, `${describeStage(stage)} between the server and qmail-smtpd: no option for it; the rendered script leaves it out of the chain (${OUT_IF_NEEDED})`);
   }
 
   // qmail-smtpd and its arguments.
@@ -266,6 +266,9 @@ export function importService(scripts: ServiceScripts): ImportedService {
 
 export class ImportError extends Error {}
 
+/** What to do about a construct the config cannot express. */
+const OUT_IF_NEEDED = "leave the service out of the config if it needs it";
+
 /** tcpserver -U takes its ids from envuidgid: the user warning covers both. */
 function server0HasU(chain: ChainStage[]): boolean {
   return chain.some((stage) => stage.operands && stage.options?.has("U"));
@@ -279,7 +282,7 @@ function integerOr(text: string, fail: () => void): number | undefined {
 
 /** A line the reading does not evaluate: what it is, and what the import did about it. */
 function noteMessage(note: ScriptNote): string {
-  return note.assumed ? `${note.reason}: ${note.text}; ${note.assumed}` : `${note.reason}; not carried over: ${note.text}`;
+  return note.assumed ? `${note.reason} (${note.text}); ${note.assumed}` : `${note.reason}; not carried over: ${note.text}`;
 }
 
 function describeStage(stage: ChainStage): string {
@@ -370,7 +373,7 @@ function importEnvironment(
   };
   const text = (name: string, value: ScriptValue | null): string | undefined => {
     if (value === null) {
-      warn(lineOf(name), `${name} is removed from the environment: no option for it`);
+      warn(lineOf(name), `${name} is removed from the environment: no option for it; the rendered script leaves it as svscan gives it (${OUT_IF_NEEDED})`);
       return undefined;
     }
     const known = valueText(value);
@@ -445,8 +448,8 @@ function importEnvironment(
     if (!entry || (owner && needs[owner] && !bases.has(needs[owner])) || (owner === "simscan" && !fields.simscan) || name === "QMAILQUEUE") {
       const why = !entry
         ? meaning.shellReads.has(name)
-          ? "the `sh -c` script reads it (its command line is imported with the value put in); qmail-smtpd also gets it in its environment, which the rendered script does not give it: no option for that"
-          : `no option for it${similarVariableHint(name, table)}`
+          ? "the `sh -c` script reads it (its command line is imported with the value put in); the rendered script does not export it, so qmail-smtpd and what it starts no longer get it: nothing to do unless one of them reads it"
+          : `no option for it${similarVariableHint(name, table)}; the rendered script does not set it, so qmail-smtpd and what it starts no longer get it (${OUT_IF_NEEDED})`
         : `${needs[owner!] ?? owner} is not in the chain, so the option would not write it`;
       const shown = value === null ? "(removed)" : canonicalText(value);
       warn(lineOf(name), `${name}=${shown}: ${why}`);
@@ -530,9 +533,9 @@ function importLog(
     else if (/^s[0-9]+$/.test(action)) size = action.slice(1);
     else if (/^n[0-9]+$/.test(action)) count = action.slice(1);
     else if (action.startsWith(".") || action.startsWith("/")) {
-      if (directory !== undefined) warn(file, last.line, `multilog writes a second log directory ${action}: no option for it`);
+      if (directory !== undefined) warn(file, last.line, `multilog writes a second log directory ${action}: no option for it; the rendered log script writes ./main only (${OUT_IF_NEEDED})`);
       directory = action;
-    } else warn(file, last.line, `multilog action ${action}: no option for it`);
+    } else warn(file, last.line, `multilog action ${action}: no option for it; the rendered log script leaves it out (${OUT_IF_NEEDED})`);
   }
   if (directory !== "./main") warn(file, last.line, `multilog writes to ${directory ?? "no directory"}: the rendered log script writes to ./main`);
   log.maxFileSize = Number(size);

@@ -64,7 +64,7 @@ exec envdir ./env sh -c "exec tcpserver -v -R -u 7791 -g 2108 -c \\"\\$CONCURREN
     const warnings = lines(imported.warnings);
     expect(warnings.filter((w) => /case block|depend on the host/.test(w))).toEqual([]);
     expect(warnings).toContain(`${DIR}/run:6: softlimit -d 7000000 before the server: no option for it; the rendered script runs the server directly`);
-    expect(warnings).toContain(`${DIR}/run:6: tcpserver -t 30: no option for it`);
+    expect(warnings).toContain(`${DIR}/run:6: tcpserver -t 30: no option for it; the rendered script runs tcpserver without it (leave the service out of the config if it needs it)`);
   });
 
   it("a case block on a subject only the host knows stays unevaluated, and its variables unknown", () => {
@@ -109,7 +109,7 @@ describe("variables from envdir files", () => {
   it("are warned at their file, not at the envdir line", () => {
     const run = "#!/bin/sh\nexec 2>&1\nexec envdir ./env tcpserver -v -R -u 7791 -g 2108 0 25 /var/qmail/bin/qmail-smtpd\n";
     const imported = importService({ name: "smtpd", dir: "/var/qmail/supervise/smtpd", run, facts: { envdirs: { "/var/qmail/supervise/smtpd/env": { SMTPAUTH: "1" } } } });
-    expect(lines(imported.warnings)).toContain("/var/qmail/supervise/smtpd/env/SMTPAUTH:1: SMTPAUTH=1: no option for it");
+    expect(lines(imported.warnings)).toContain("/var/qmail/supervise/smtpd/env/SMTPAUTH:1: SMTPAUTH=1: no option for it; the rendered script does not set it, so qmail-smtpd and what it starts no longer get it (leave the service out of the config if it needs it)");
   });
 });
 
@@ -162,7 +162,7 @@ exec tcpserver -v -R -u 7791 -g 2108 0 25 /var/qmail/bin/qmail-smtpd
     const imported = importService({ name: "smtpd", dir: "/var/qmail/supervise/smtpd", run });
     const warning = lines(imported.warnings).find((w) => w.startsWith("/var/qmail/supervise/smtpd/run:3: "));
     expect(warning).toBe(
-      "/var/qmail/supervise/smtpd/run:3: an if block that sets VALIDRCPTTO_CDB (a conditional variable assignment): its condition is not evaluated: if [ -f /var/qmail/control/validrcptto.cdb ]; then; the import assumed the condition holds, so VALIDRCPTTO_CDB=/var/qmail/control/validrcptto.cdb (exported); if it does not hold on the host, change the imported option by hand",
+      "/var/qmail/supervise/smtpd/run:3: an if block that sets VALIDRCPTTO_CDB (a conditional variable assignment): its condition is not evaluated (if [ -f /var/qmail/control/validrcptto.cdb ]; then); the import assumed the condition holds, so VALIDRCPTTO_CDB=/var/qmail/control/validrcptto.cdb (exported); if it does not hold on the host, change the imported option by hand",
     );
     expect(imported.fields.validRcptTo).toEqual({ cdbFile: "/var/qmail/control/validrcptto.cdb" });
   });
