@@ -41,7 +41,11 @@ export function whatRunsDifferently(onHost: string, declared: string, runsIn: st
   const after = meaningOf(declared, runsIn, facts);
   if (typeof before === "string") return [`the script on the host: ${before}`];
   if (typeof after === "string") return [`the declared script: ${after}`];
-  return meaningDifferences(before, after);
+  // A value the reading assumed (an if block's then-branch) may not be what the running process got.
+  const assumed = [before, after].flatMap((meaning, i) =>
+    meaning.notes.filter((note) => note.assumed).map((note) => `${i === 0 ? "the script on the host" : "the declared script"}, line ${note.line}: ${note.reason}, so what it sets is not known`),
+  );
+  return [...assumed, ...meaningDifferences(before, after)];
 }
 
 /** True when both scripts, run in `runsIn` on a host with these facts, run the same thing. */
