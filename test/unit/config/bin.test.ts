@@ -1,6 +1,7 @@
-// bin/qmail-fleet runs the CLI from its bundle (build/bundle-cli.ts); the
-// same commands run from dist/cli/main.js, as tsc wrote it, must give the same
-// exit code and the same bytes on stdout and stderr. Needs `npm run build`.
+// bin/qmail-fleet runs the CLI from its bundle (build/bundle-cli.ts), and
+// `cdb` straight from dist/cli/commands; the same commands run from
+// dist/cli/main.js, as tsc wrote it, must give the same exit code and the
+// same bytes on stdout and stderr. Needs `npm run build`.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -52,6 +53,9 @@ const invocations: string[][] = [
   ["render", "--help"],
   ["cdb", "--help"],
   ["cdb", "tcprules", "no/such/rules", "-o", "/nonexistent/x.cdb"],
+  ["cdb", "validrcptto", "no/such/list", "-o", "/nonexistent/x.cdb"],
+  ["cdb", "validrcptto"],
+  ["cdb", "no-such-kind"],
   ["drift", "--help"],
   ["drift"],
   ["diff", "--help"],
