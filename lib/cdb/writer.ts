@@ -208,16 +208,29 @@ export function cdbTables(
   return header;
 }
 
+/** Bytes appended between two early syncs of an AtomicCdbFile. */
+const EARLY_SYNC_BYTES = 8 << 20;
+
 /**
  * A file written through a temporary file beside `targetPath`, renamed into
  * place on `commit()`, so readers never see a half-written database. Bytes
  * are appended after the header, which is written last.
+ *
+ * commit() syncs the file before the rename, as cdbmake and tcprules do, so
+ * a crash cannot leave a short cdb in place. To spare it most of the wait,
+ * every EARLY_SYNC_BYTES appended start an fdatasync in the background (the
+ * libuv thread pool) while the caller goes on. Those run on a descriptor of
+ * their own: Linux reports a writeback error once per open file, so an error
+ * one of them meets is still reported by commit's fsync on ours.
  */
 export class AtomicCdbFile {
   private readonly fd: number;
   private readonly tempPath: string;
   private offset = CDB_HEADER_BYTES;
   private open = true;
+  private syncFd: number | undefined;
+  private syncsRunning = 0;
+  private unsynced = 0;
 
   constructor(
     readonly targetPath: string,
@@ -232,6 +245,26 @@ export class AtomicCdbFile {
   append(chunk: Uint8Array, length = chunk.length): void {
     fs.writeSync(this.fd, chunk, 0, length, this.offset);
     this.offset += length;
+    this.unsynced += length;
+    if (this.unsynced >= EARLY_SYNC_BYTES) this.syncEarly();
+  }
+
+  /** Starts writing out what is appended so far; its outcome does not matter (see the class comment). */
+  private syncEarly(): void {
+    this.unsynced = 0;
+    this.syncFd ??= fs.openSync(this.tempPath, "r");
+    this.syncsRunning++;
+    fs.fdatasync(this.syncFd, () => {
+      this.syncsRunning--;
+      this.closeSyncFdWhenDone();
+    });
+  }
+
+  /** The early syncs' descriptor is closed once the file is and no sync runs on it. */
+  private closeSyncFdWhenDone(): void {
+    if (this.open || this.syncsRunning > 0 || this.syncFd === undefined) return;
+    fs.close(this.syncFd, () => {});
+    this.syncFd = undefined;
   }
 
   commit(header: Uint8Array): void {
@@ -240,6 +273,7 @@ export class AtomicCdbFile {
       fs.fsyncSync(this.fd);
       fs.closeSync(this.fd);
       this.open = false;
+      this.closeSyncFdWhenDone();
       fs.renameSync(this.tempPath, this.targetPath);
     } catch (err) {
       this.abort();
@@ -256,6 +290,7 @@ export class AtomicCdbFile {
       } catch {
         // already closed
       }
+      this.closeSyncFdWhenDone();
     }
     fs.rmSync(this.tempPath, { force: true });
   }

@@ -114,6 +114,28 @@ describe("cdb file writer", () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  it("a file of tens of MB, synced early in the background: same bytes, and no descriptor left open once the syncs are done", async () => {
+    const dir = tempDir("writer");
+    const openDescriptors = () => fs.readdirSync("/proc/self/fd").length;
+    const before = openDescriptors();
+    const value = Buffer.alloc(64 << 10, 0x61);
+    const records: Array<[string, Buffer]> = Array.from({ length: 320 }, (_, i) => [`key-${i}`, value]);
+    const committed = new CdbFileWriter(path.join(dir, "db.cdb"));
+    const aborted = new CdbFileWriter(path.join(dir, "dropped.cdb"));
+    for (const [key, data] of records) {
+      committed.add(key, data);
+      aborted.add(key, data);
+    }
+    committed.commit();
+    aborted.abort();
+    expect(fs.readFileSync(path.join(dir, "db.cdb")).equals(buildCdb(records))).toBe(true);
+    expect(fs.readdirSync(dir)).toEqual(["db.cdb"]);
+    // The early syncs end on the event loop; their descriptor is closed after the last one.
+    for (let waited = 0; openDescriptors() !== before && waited < 5000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(openDescriptors()).toBe(before);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
   it("refuses to pass the size limit, leaving no temporary file and the old target", () => {
     const dir = tempDir("writer");
     const target = path.join(dir, "db.cdb");
