@@ -429,7 +429,8 @@ function writeSortedBucket(pool: Buffer, ranges: Uint32Array, order: Uint32Array
     const start = ranges[2 * k];
     const length = ranges[2 * k + 1];
     const flag = keyFlagAt(pool, start - KEY_HEAD_BYTES);
-    if (previousStart >= 0 && compareRanges(pool, previousStart, previousLength, start, length) === 0) {
+    // Equal keys have equal lengths: most neighbours are told apart without reading their bytes.
+    if (previousStart >= 0 && length === previousLength && compareRanges(pool, previousStart, previousLength, start, length) === 0) {
       if (keyFlagAt(pool, previousStart - KEY_HEAD_BYTES) !== flag && problems.length < MAX_REPORTED_PROBLEMS) {
         const lines = [keyLineAt(pool, previousStart - KEY_HEAD_BYTES), keyLineAt(pool, start - KEY_HEAD_BYTES)];
         const [first, second] = lines[0] < lines[1] ? lines : [lines[1], lines[0]];
