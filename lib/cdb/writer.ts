@@ -252,7 +252,13 @@ export class AtomicCdbFile {
   /** Starts writing out what is appended so far; its outcome does not matter (see the class comment). */
   private syncEarly(): void {
     this.unsynced = 0;
-    this.syncFd ??= fs.openSync(this.tempPath, "r");
+    if (this.syncFd === undefined) {
+      try {
+        this.syncFd = fs.openSync(this.tempPath, "r");
+      } catch {
+        return; // commit's fsync does it all then
+      }
+    }
     this.syncsRunning++;
     fs.fdatasync(this.syncFd, () => {
       this.syncsRunning--;
