@@ -1,7 +1,8 @@
 // HostConfiguration: everything qmail-fleet keeps on one mailhub, changed as a
 // unit. An update reads the host, stages every file that differs beside its
 // target and checks its bytes there, and only when all are staged puts them
-// in place in one command; then it restarts what reads the changed files at
+// in place in one command (the last file's staging command, when no service
+// has to go first); then it restarts what reads the changed files at
 // start and checks the services came up. A failure before the switch leaves
 // the host as it was. A refresh reads the host back in the same shape as the
 // inputs, so `pulumi preview --refresh` shows hand edits as changes.
@@ -12,6 +13,7 @@ import {
   bringUp,
   dropPrevious,
   ensureDirectories,
+  HostCommandError,
   HostSession,
   inspect,
   linkService,
@@ -28,7 +30,9 @@ import {
   switchFiles,
   teardownService,
   waitUntilUp,
+  SWITCH_FAILED,
   type FileChange,
+  type SwitchRequest,
   type Observation,
 } from "./host-operations";
 import { planChanges, serviceStatus, startFilesChangedAt, type ChangePlan, type ServiceActions } from "./change-plan";
@@ -140,9 +144,8 @@ export class HostConfigurationProvider {
         throw new Error(`${error.message}; service ${name} is still on the host: run pulumi destroy again`);
       });
     }
-    const files = Object.keys(known.files);
-    await switchFiles(session, [], files);
-    await dropPrevious(session, files);
+    // Nothing is health-checked after a destroy: no previous copy is kept.
+    await switchFiles(session, { live: [], removed: Object.keys(known.files), keepPrevious: false });
     await removeDirectories(session, Object.keys(known.directories));
   }
 
@@ -170,15 +173,26 @@ export class HostConfigurationProvider {
     // What an interrupted run left behind goes first.
     await removeLeftovers(session, plan.leftovers);
 
+    // A run that touches no service (a new validrcptto.cdb, read per connection) has no health gate, hence no rollback.
+    const healthGated = plan.services.some((a) => a.link || a.bringUp || a.restartService || a.restartLog || a.checkHealth);
+    const switchRequest: SwitchRequest = { live: plan.writes, removed: plan.removedFiles, keepPrevious: healthGated };
+    // Unless services must go first, the last file's staging command also switches.
+    const switchWithLastFile = plan.teardowns.length === 0 && writes.length > 0;
+
     // Stage: nothing a service reads has changed until every file is here and checked.
     const created = await ensureDirectories(session, plan.directories);
     const staged: string[] = [];
+    let switching = false;
     try {
-      for (const file of writes) {
+      for (const [index, file] of writes.entries()) {
         staged.push(file.path);
-        await stageFile(session, file);
+        switching = switchWithLastFile && index === writes.length - 1;
+        await stageFile(session, file, switching ? switchRequest : undefined);
       }
     } catch (error) {
+      // The switch failed, or may have begun before the connection was lost: the host may hold new files, which the next run reads.
+      const stagingFailed = error instanceof HostCommandError && error.exitCode !== undefined && error.exitCode !== SWITCH_FAILED;
+      if (switching && !stagingFailed) throw error;
       const message = `${(error as Error).message}. No file on ${desired.host} went live; once the cause is fixed, run pulumi up again.`;
       await removeStaged(session, staged).catch(() => undefined);
       // Directories this run made, so the host is left as it was.
@@ -189,7 +203,7 @@ export class HostConfigurationProvider {
     // Services no longer declared (or moved) go before their successors may take their ports.
     for (const gone of plan.teardowns) await teardownService(session, gone.dir, gone.link, gone.keepDir);
     const switched = [...plan.writes, ...plan.removedFiles];
-    await switchFiles(session, plan.writes, plan.removedFiles);
+    if (!switchWithLastFile) await switchFiles(session, switchRequest);
 
     const banners: Record<string, string> = {};
     for (const actions of plan.services) {
@@ -209,7 +223,7 @@ export class HostConfigurationProvider {
         return protect(previous);
       }
     }
-    await dropPrevious(session, switched);
+    if (healthGated) await dropPrevious(session, switched);
     await removeDirectories(session, plan.removedDirectories);
 
     const { secretContents: _contents, ...applied } = desired;

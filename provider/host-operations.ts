@@ -18,7 +18,15 @@ export function previousPath(path: string): string {
   return `${path.slice(0, slash)}/.${path.slice(slash + 1)}.qmail-fleet-previous`;
 }
 
-export class HostCommandError extends Error {}
+export class HostCommandError extends Error {
+  constructor(
+    message: string,
+    /** The command's exit status; undefined when the connection was lost before it ended. */
+    readonly exitCode?: number,
+  ) {
+    super(message);
+  }
+}
 
 /** Single-quotes a multi-line script for `sh -c` (shellQuote refuses newlines, as it should for values). */
 function quoteScript(script: string): string {
@@ -48,7 +56,7 @@ export class HostSession {
         !this.sudo && target.user !== "root" && /Permission denied|Operation not permitted/.test(stderr)
           ? `; ${target.user} is not root and ssh.sudo is off: set ssh.sudo: true (README, step 4) or log in as root`
           : "";
-      throw new HostCommandError(`${this.name}: ${what} failed (exit ${result.code}): ${stderr}${hint}`);
+      throw new HostCommandError(`${this.name}: ${what} failed (exit ${result.code}): ${stderr}${hint}`, result.code);
     }
     return result.stdout;
   }
@@ -367,34 +375,61 @@ export interface FileChange {
   keepTime?: boolean;
 }
 
-export async function stageFile(session: HostSession, file: FileChange): Promise<void> {
-  await session.run(`staging ${file.path}`, STAGE_SCRIPT, [
-    file.path, file.owner, file.group, file.mode, file.sha256, String(file.size), stagedPath(file.path), file.keepTime ? "keep-time" : "new-time",
-  ], file.bytes);
+/**
+ * Stages one file; with `thenSwitch`, the same command then switches (see
+ * switchFiles) once this file is staged and checked: the last file of a run
+ * goes live without a round trip of its own. A failed switch there exits
+ * SWITCH_FAILED; any other failure is the staging's, and nothing went live.
+ */
+export async function stageFile(session: HostSession, file: FileChange, thenSwitch?: SwitchRequest): Promise<void> {
+  const args = [file.path, file.owner, file.group, file.mode, file.sha256, String(file.size), stagedPath(file.path), file.keepTime ? "keep-time" : "new-time"];
+  if (!thenSwitch) {
+    await session.run(`staging ${file.path}`, STAGE_SCRIPT, args, file.bytes);
+    return;
+  }
+  const what = `staging ${file.path} and putting the staged files in place`;
+  await session.run(what, `${STAGE_SCRIPT}shift 8\n${SWITCH_SCRIPT}`, [...args, ...switchArguments(thenSwitch)], file.bytes);
+}
+
+/** The exit status of a stage-and-switch command whose staging succeeded but whose switch failed. */
+export const SWITCH_FAILED = 4;
+
+export interface SwitchRequest {
+  /** Staged files that go live. */
+  live: string[];
+  /** Files no longer declared, which go away. */
+  removed: string[];
+  /**
+   * Keep what a file replaces (or a removed file) beside it, for a rollback
+   * after a failed health check; false when the run touches no service, so
+   * there is nothing to roll back for.
+   */
+  keepPrevious: boolean;
 }
 
 // Every staged file goes live and every file no longer declared goes away in
 // one command that a lost connection cannot stop half-way. What was there
 // before stays beside it (a hard link, no copy) until the services are
-// healthy, so a failed health check can put it back.
+// healthy, so a failed health check can put it back; "-" for the previous
+// copy's path keeps nothing.
 const SWITCH_SCRIPT = `
 trap '' HUP INT TERM PIPE
-set -eu
 while [ $# -gt 0 ]; do
   case $1 in
-    mv) if [ -e "$3" ]; then ln -f -- "$3" "$4"; fi; mv -f -- "$2" "$3"; shift 4 ;;
-    rm) if [ -e "$2" ]; then mv -f -- "$2" "$3"; fi; shift 3 ;;
+    mv) { [ "$4" = - ] || [ ! -e "$3" ] || ln -f -- "$3" "$4"; } && mv -f -- "$2" "$3" || exit ${SWITCH_FAILED}; shift 4 ;;
+    rm) if [ "$3" = - ]; then rm -f -- "$2"; elif [ -e "$2" ]; then mv -f -- "$2" "$3"; fi || exit ${SWITCH_FAILED}; shift 3 ;;
   esac
 done
 `;
 
-export async function switchFiles(session: HostSession, live: string[], removed: string[]): Promise<void> {
-  if (live.length === 0 && removed.length === 0) return;
-  const args = [
-    ...live.flatMap((path) => ["mv", stagedPath(path), path, previousPath(path)]),
-    ...removed.flatMap((path) => ["rm", path, previousPath(path)]),
-  ];
-  await session.run("putting the staged files in place", SWITCH_SCRIPT, args);
+function switchArguments({ live, removed, keepPrevious }: SwitchRequest): string[] {
+  const previous = (path: string) => (keepPrevious ? previousPath(path) : "-");
+  return [...live.flatMap((path) => ["mv", stagedPath(path), path, previous(path)]), ...removed.flatMap((path) => ["rm", path, previous(path)])];
+}
+
+export async function switchFiles(session: HostSession, request: SwitchRequest): Promise<void> {
+  if (request.live.length === 0 && request.removed.length === 0) return;
+  await session.run("putting the staged files in place", SWITCH_SCRIPT, switchArguments(request));
 }
 
 // Puts back what a switch replaced or removed; a file the switch created goes.
