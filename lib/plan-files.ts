@@ -182,8 +182,10 @@ function authFiles(host: HostConfig, context: SharedFilesContext): Wanted[] {
     sealedInputs !== undefined
       ? NO_CONTENT
       : cached(context, `auth\0${JSON.stringify(users)}`, () => {
+          const saltSecret = context.config.saltSecret as string | undefined;
           try {
-            return buildAuthCdb((users as AuthUserConfig[]).map(toAuthUser), { saltSecret: context.config.saltSecret as string | undefined });
+            // SHA-512 crypt of every password: once per process for the same users, not once per host.
+            return buildOnce("auth", JSON.stringify([users, saltSecret ?? null]), () => buildAuthCdb((users as AuthUserConfig[]).map(toAuthUser), { saltSecret }));
           } catch (error) {
             if (error instanceof AuthSourceError) throw new SharedFileError(`host ${host.name}: ${error.message}`);
             throw error;

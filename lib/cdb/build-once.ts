@@ -1,7 +1,8 @@
 // A program plans each mailhub on its own: the Fleet checks the whole config,
 // then every Mailhub and every part checks and plans its host. The hosts of a
-// fleet share one address list, so without this the same validrcptto.cdb
-// would be built several times per host. Builds are pure
+// fleet share one address list and one set of logins, so without this the
+// same validrcptto.cdb would be built several times per host, and every
+// password hashed again for each. Builds are pure
 // functions of their input bytes: one build per distinct input is enough.
 import { createHash } from "node:crypto";
 

@@ -175,6 +175,15 @@ describe("auth.cdb", () => {
     expect(fileAt(a.files, "/etc/qmail/auth2.cdb").content.equals(fileAt(a.files, "/var/qmail/control/auth.cdb").content)).toBe(true);
   });
 
+  it("is built once for the same users and saltSecret, however many plans ask (a program plans each host on its own); another saltSecret builds again", () => {
+    const raw = { ...fleetWith([submission]), authUsers: users, saltSecret: SALT };
+    const first = fileAt(plan(raw).hosts[0].files, "/var/qmail/control/auth.cdb").content;
+    expect(fileAt(plan(raw).hosts[0].files, "/var/qmail/control/auth.cdb").content).toBe(first);
+    const otherSalt = fileAt(plan({ ...raw, saltSecret: `${SALT}-other` }).hosts[0].files, "/var/qmail/control/auth.cdb").content;
+    expect(otherSalt.equals(first)).toBe(false);
+    expect(otherSalt.equals(buildAuthCdb(users, { saltSecret: `${SALT}-other` }))).toBe(true);
+  });
+
   it("a host adds users and replaces fleet users of the same name", () => {
     const raw = { ...fleetWith([submission], { authUsers: [{ user: "bob@example.com", hash: HASH }, { user: "carol@example.com", hash: HASH }] }), authUsers: users, saltSecret: SALT };
     const auth = fileAt(plan(raw).hosts[0].files, "/var/qmail/control/auth.cdb");
