@@ -117,6 +117,9 @@ describe("a fleet of three mailhubs kept as declared", () => {
 
   const acceptedLogins = (host: SandboxHost) =>
     (readFileSync(join(host.root, "sshd.log"), "utf8").match(/Accepted publickey/g) ?? []).length;
+  /** Commands run on the host over SSH so far: sshd logs one session per command. */
+  const commandsRun = (host: SandboxHost) =>
+    (readFileSync(join(host.root, "sshd.log"), "utf8").match(/Starting session: command /g) ?? []).length;
 
   /** `<host> <path>` or `<host> service <name>` for each file, directory or service a preview would change. */
   const changedItems = (previewJson: string): string[] => {
@@ -176,12 +179,17 @@ describe("a fleet of three mailhubs kept as declared", () => {
     expect(hubs.hosts.map(acceptedLogins)).toEqual(before);
   });
 
-  it("3. one address added: only validrcptto.cdb changes, nothing restarts", async () => {
+  it("3. one address added: only validrcptto.cdb changes, nothing restarts, no health check: two commands per host", async () => {
     const uptimes = await Promise.all(hubs.hosts.map((h) => hubs.uptime(h, `${SUPERVISE}/smtpd`)));
     await configure({ ...options, addresses: [...options.addresses, "abuse@e2e.test"] });
     const preview = await project.run(["preview", "--json"]);
     expect(changedItems(preview.stdout)).toEqual(hubs.hosts.map((h) => `${h.name} ${CONTROL}/validrcptto.cdb`).sort());
+    const commandsBefore = hubs.hosts.map(commandsRun);
     await project.up();
+    // qmail-smtpd reads validrcptto.cdb per RCPT: the host is read, then the file staged and put in place in one
+    // command. No restart, no health check (svstat, banner), no previous copy kept for a rollback.
+    expect(hubs.hosts.map((h, i) => `${h.name} ${commandsRun(h) - commandsBefore[i]}`)).toEqual(hubs.hosts.map((h) => `${h.name} 2`));
+    for (const host of hubs.hosts) expect(await hubs.ssh(host, `ls -A ${CONTROL}`)).not.toMatch(/qmail-fleet-(new|previous)/);
     const after = await Promise.all(hubs.hosts.map((h) => hubs.uptime(h, `${SUPERVISE}/smtpd`)));
     after.forEach((uptime, i) => expect(uptime).toBeGreaterThanOrEqual(uptimes[i]!));
     const sums = await hostFiles(hubs.hosts[0], [`${CONTROL}/validrcptto.cdb`]);
