@@ -9,7 +9,7 @@
 // pinned host key. Once with cgroups (where the machine has a usable cgroup
 // v2), once the way a machine without them goes.
 import { execFile } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
@@ -152,6 +152,10 @@ describe.each(modes)("sandbox sets side by side: $title", ({ tag, env }) => {
         const initPid = set.firstProcesses.get(host.name)?.pid;
         const inits = await hubs.processes(host, /host-init /);
         expect(inits).toEqual([`${initPid} /bin/bash ${REPO}/sandbox/host-init ${host.root}`]);
+
+        // root's home is the host's own, not the machine's /root (whose .bashrc bash would run for every SSH command).
+        const home = statSync(join(host.root, "root", "root"));
+        expect(await hubs.ssh(host, 'stat -c %d:%i "$HOME"')).toBe(`${home.dev}:${home.ino}\n`);
 
         const record = join(host.root, "cgroup");
         if (env.MAILHUBS_NO_CGROUP) {
