@@ -122,13 +122,24 @@ const PORT_NAMES: Record<string, string> = { smtp: "25", submission: "587", smtp
 interface OptionRules {
   exclusive: string[];
   defaults: Record<string, string | true>;
+  /** Options whose value the program reads as a decimal number (scan_ulong): `-c 040` is `-c 40`. */
+  numeric?: string;
 }
 
-const SERVER_OPTIONS: OptionRules = {
+// tcpserver(1): -Q, -h, -P, -r, -O, -c 40, -t 26 and -d ("currently the
+// default") are documented; -b 20 is tcpserver.c's initial backlog.
+const TCPSERVER_OPTIONS: OptionRules = {
+  exclusive: ["qQv", "hH", "pP", "rR", "oO", "dD"],
+  defaults: { Q: true, h: true, P: true, r: true, O: true, d: true, c: "40", b: "20", t: "26" },
+  numeric: "cbt",
+};
+// sslserver's -d default is not documented alike, so only the options it shares for certain.
+const SSLSERVER_OPTIONS: OptionRules = {
   exclusive: ["qQv", "hH", "pP", "rR", "oO", "dD", "eE", "sS", "nN"],
   defaults: { Q: true, h: true, P: true, r: true, O: true, c: "40", b: "20", t: "26" },
+  numeric: "cbt",
 };
-const RBLSMTPD_OPTIONS: OptionRules = { exclusive: ["bB", "cC"], defaults: { B: true, C: true, t: "60" } };
+const RBLSMTPD_OPTIONS: OptionRules = { exclusive: ["bB", "cC"], defaults: { B: true, C: true, t: "60" }, numeric: "t" };
 const SOFTLIMIT_OPTIONS: OptionRules = { exclusive: [], defaults: {} };
 
 function effectiveOptions(given: Array<[string, ScriptValue | undefined]>, rules: OptionRules): Map<string, ScriptValue | true> {
@@ -136,13 +147,46 @@ function effectiveOptions(given: Array<[string, ScriptValue | undefined]>, rules
   for (const [letter, value] of given) {
     const group = rules.exclusive.find((letters) => letters.includes(letter));
     if (group) for (const other of group) effective.delete(other);
-    effective.set(letter, value ?? true);
+    effective.set(letter, value !== undefined && rules.numeric?.includes(letter) ? decimal(value) : value ?? true);
   }
   for (const [letter, value] of [...effective]) {
     const fallback = rules.defaults[letter];
     if (fallback === true ? value === true : fallback !== undefined && value !== true && valueText(value) === fallback) effective.delete(letter);
   }
   return new Map([...effective].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** A number as the program reads it: leading zeros mean nothing to scan_ulong. */
+function decimal(value: ScriptValue): ScriptValue {
+  const text = valueText(value);
+  return text !== undefined && /^[0-9]+$/.test(text) ? knownValue(String(Number(text))) : value;
+}
+
+/** multilog's settings for the directories after them when the script does not set them (multilog(8)). */
+const MULTILOG_DEFAULTS: Record<string, string> = { s: "s99999", n: "n10" };
+
+/**
+ * A multilog script with its size (s) and number (n) settings moved to just
+ * before each directory they apply to, and left out where they are multilog's
+ * default: `t s99999 n10 ./main` runs as `t ./main`, and a setting after the
+ * last directory applies to nothing. Other actions stay where they are.
+ */
+function multilogActions(actions: ScriptValue[]): ScriptValue[] {
+  const current: Record<string, ScriptValue> = Object.fromEntries(Object.entries(MULTILOG_DEFAULTS).map(([letter, text]) => [letter, knownValue(text)]));
+  const result: ScriptValue[] = [];
+  for (const action of actions) {
+    const head = action.segments[0];
+    const letter = typeof head === "string" ? head[0] : undefined;
+    if (letter !== undefined && letter in MULTILOG_DEFAULTS) {
+      const text = valueText(action);
+      current[letter] = text !== undefined && /^.[0-9]+$/.test(text) ? knownValue(`${letter}${Number(text.slice(1))}`) : action;
+      continue;
+    }
+    if (letter === "." || letter === "/")
+      for (const [setting, fallback] of Object.entries(MULTILOG_DEFAULTS)) if (valueText(current[setting]) !== fallback) result.push(current[setting]);
+    result.push(action);
+  }
+  return result;
 }
 
 function optionWords(options: Map<string, ScriptValue | true>): ScriptValue[] {
@@ -551,7 +595,7 @@ function chainMeaning(state: State, facts: HostFacts): RunScriptMeaning {
         continue;
       case "tcpserver":
       case "sslserver": {
-        stage.options = effectiveOptions(takeOptions(base === "tcpserver" ? "cCxBgulbt" : "cCxBgulbtikKjJ"), SERVER_OPTIONS);
+        stage.options = effectiveOptions(takeOptions(base === "tcpserver" ? "cCxBgulbt" : "cCxBgulbtikKjJ"), base === "tcpserver" ? TCPSERVER_OPTIONS : SSLSERVER_OPTIONS);
         const host = take();
         let port = take();
         if (host === undefined || port === undefined) throw new RunScriptError(`line ${command.line}: ${base} needs an address and a port`);
@@ -570,6 +614,10 @@ function chainMeaning(state: State, facts: HostFacts): RunScriptMeaning {
         stage.args = [...optionWords(stage.options), ...stage.lists.flatMap(([letter, value]) => [knownValue(`-${letter}`), value])];
         continue;
       }
+      case "multilog":
+        stage.args = multilogActions(fields.slice(at));
+        at = fields.length;
+        continue;
       case "recordio":
       case "jgreylist":
         continue;

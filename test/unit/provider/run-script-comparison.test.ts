@@ -19,3 +19,33 @@ describe("whatRunsDifferently", () => {
     expect(whatRunsDifferently(onHost, declared, DIR)).toEqual([]);
   });
 });
+
+describe("a setting written out at the program's default runs the same as one left out", () => {
+  const LOG = `${DIR}/log`;
+  const logScript = (multilog: string) => `#!/bin/sh\nPATH=/usr/bin:/bin\nexport PATH\nexec setuidgid qmaill multilog ${multilog}\n`;
+
+  it("multilog's s99999 and n10 are its defaults", () => {
+    expect(whatRunsDifferently(logScript("t ./main"), logScript("t s99999 n10 ./main"), LOG)).toEqual([]);
+    expect(whatRunsDifferently(logScript("t n10 s099999 ./main"), logScript("t ./main"), LOG)).toEqual([]);
+  });
+
+  it("a size or number after the last directory applies to nothing", () => {
+    expect(whatRunsDifferently(logScript("t ./main s5000 n3"), logScript("t ./main"), LOG)).toEqual([]);
+  });
+
+  it("a setting other than the default, or one that moves to another directory, is a difference", () => {
+    expect(whatRunsDifferently(logScript("t s1000000 ./main"), logScript("t ./main"), LOG)).toEqual([
+      "exec chain: setuidgid qmaill | multilog t s1000000 ./main → setuidgid qmaill | multilog t ./main",
+    ]);
+    // s1000 applies to both directories in the first, only to ./a in the second.
+    expect(whatRunsDifferently(logScript("s1000 ./a ./b"), logScript("s1000 ./a s99999 ./b"), LOG)).toHaveLength(1);
+    expect(whatRunsDifferently(logScript("n5 ./a"), logScript("n6 ./a"), LOG)).toHaveLength(1);
+  });
+
+  it("tcpserver's -d (its documented default) and a count written with a leading zero", () => {
+    const run = (options: string) => `#!/bin/sh\nexec tcpserver ${options} -u 7791 -g 2108 0 25 /var/qmail/bin/qmail-smtpd\n`;
+    expect(whatRunsDifferently(run("-v -R"), run("-v -R -d"), DIR)).toEqual([]);
+    expect(whatRunsDifferently(run("-v -R -c 30"), run("-v -R -c 030"), DIR)).toEqual([]);
+    expect(whatRunsDifferently(run("-v -R"), run("-v -R -D"), DIR)).toHaveLength(1);
+  });
+});
