@@ -873,7 +873,7 @@ export function meaningDifferences(before: RunScriptMeaning, after: RunScriptMea
   for (const name of [...new Set([...envA.keys(), ...envB.keys()])].sort()) {
     const x = envA.has(name) ? envA.get(name) : undefined;
     const y = envB.has(name) ? envB.get(name) : undefined;
-    if (x !== y) differences.push(`${name}: ${show(x)} → ${show(y)}`);
+    if (x !== y && !(absent(name, x) && absent(name, y))) differences.push(`${name}: ${show(x)} → ${show(y)}`);
   }
   if (a.environmentCleared !== b.environmentCleared) differences.push(`environment cleared (env -i): ${a.environmentCleared} → ${b.environmentCleared}`);
   if (a.environmentFrom.join() !== b.environmentFrom.join()) differences.push(`envdir: ${a.environmentFrom.join(", ") || "none"} → ${b.environmentFrom.join(", ") || "none"}`);
@@ -882,8 +882,17 @@ export function meaningDifferences(before: RunScriptMeaning, after: RunScriptMea
   return differences;
 }
 
+/**
+ * A variable the program does not get: removed (an empty envdir file, env -u)
+ * or never set by the script, which leaves it absent too unless svscan's own
+ * environment has it (PATH).
+ */
+function absent(name: string, value: string | null | undefined): boolean {
+  return value === null || (value === undefined && !INHERITED_EXPORTED.has(name));
+}
+
 function show(value: string | null | undefined): string {
-  return value === undefined ? "(not set)" : value === null ? "(unset)" : JSON.stringify(value);
+  return value === undefined ? "(not set)" : value === null ? "(removed)" : JSON.stringify(value);
 }
 
 /** True when both scripts run the same programs with the same arguments and environment. */

@@ -49,3 +49,18 @@ describe("a setting written out at the program's default runs the same as one le
     expect(whatRunsDifferently(run("-v -R"), run("-v -R -D"), DIR)).toHaveLength(1);
   });
 });
+
+describe("a variable the program does not get", () => {
+  const withEnvdir = "#!/bin/sh\nexec 2>&1\nexec envdir ./env tcpserver -v -R -u 7791 -g 2108 0 25 /var/qmail/bin/qmail-smtpd\n";
+  const without = "#!/bin/sh\nexec 2>&1\nexec tcpserver -v -R -u 7791 -g 2108 0 25 /var/qmail/bin/qmail-smtpd\n";
+
+  it("removed by an empty envdir file is the same as never set", () => {
+    const facts = { envdirs: { [`${DIR}/env`]: { LOGMFROM: null } } };
+    expect(whatRunsDifferently(withEnvdir, without, DIR, facts)).toEqual([]);
+  });
+
+  it("PATH removed is not svscan's PATH, and a value is not absent", () => {
+    expect(whatRunsDifferently(withEnvdir, without, DIR, { envdirs: { [`${DIR}/env`]: { PATH: null } } })).toEqual(["PATH: (removed) → (not set)"]);
+    expect(whatRunsDifferently(withEnvdir, without, DIR, { envdirs: { [`${DIR}/env`]: { LOGMFROM: "1" } } })).toEqual(['LOGMFROM: "1" → (not set)']);
+  });
+});
