@@ -37,7 +37,7 @@ import {
 } from "./host-operations";
 import { planChanges, serviceStatus, startFilesChangedAt, type ChangePlan, type ServiceActions } from "./change-plan";
 import { factsNeeded, serviceScriptAt } from "./run-script-comparison";
-import { takeoverReport } from "./takeover-report";
+import { addedServicesReport, servicesTakenOver, takeoverReport } from "./takeover-report";
 import type { EngineLog } from "./engine-log";
 import { hasUnknowns, reveal, secret, withoutUndefined } from "./properties";
 import type { ConnectionPool, Stdin } from "./ssh-connection";
@@ -96,7 +96,11 @@ export class HostConfigurationProvider {
       if (sha256Hex(bytes) !== sha256) failures.push({ property: "secretContents", reason: `content does not match its sha256 ${sha256.slice(0, 12)}…` });
       else this.secretContents.set(sha256, bytes);
     }
-    if (failures.length === 0 && Object.keys(olds).length === 0 && !hasUnknowns(inputs)) await this.reportTakeover(urn, reveal<HostConfigurationArgs>(inputs));
+    if (failures.length === 0 && !hasUnknowns(inputs)) {
+      const desired = reveal<HostConfigurationArgs>(inputs);
+      if (Object.keys(olds).length === 0) await this.reportTakeover(urn, desired);
+      else await this.reportAddedServices(urn, reveal<HostConfigurationArgs>(olds), desired);
+    }
     return { inputs: protect(reveal(inputs) as unknown as HostConfigurationArgs), failures };
   }
 
@@ -108,6 +112,26 @@ export class HostConfigurationProvider {
       await this.log(urn, takeoverReport(desired.host, desired, observation, plan), "info");
     } catch (error) {
       await this.log(urn, `${desired.host}: could not read the host to show what taking it over changes: ${(error as Error).message}`, "warning");
+    }
+  }
+
+  /**
+   * An update that adds a service whose directory already holds a run script
+   * takes that service over: the preview says whether it keeps running, as for
+   * a host with no state. Nothing is read when no service is added or moved.
+   */
+  private async reportAddedServices(urn: string, previous: HostConfigurationArgs, desired: HostConfigurationArgs): Promise<void> {
+    const added = Object.entries(desired.services).some(([name, spec]) => previous.services?.[name]?.dir !== spec.dir);
+    if (!added || !previous.services || !previous.files) return;
+    try {
+      const session = this.session(desired);
+      const observation = await withScriptsToReplace(session, desired, await inspect(session, inspectRequest([desired, previous])));
+      const takenOver = servicesTakenOver(previous, desired, observation);
+      if (takenOver.length === 0) return;
+      const plan = planChanges(session.name, { ...previous, banners: {} }, desired, observation);
+      await this.log(urn, addedServicesReport(desired.host, takenOver, desired, observation, plan), "info");
+    } catch (error) {
+      await this.log(urn, `${desired.host}: could not read the host to show what taking over the added services changes: ${(error as Error).message}`, "warning");
     }
   }
 
