@@ -111,8 +111,10 @@ export function parseFleetConfig(raw: Record<string, unknown>, options: ParseOpt
   sameHostTwice(fleet, errors);
 
   const now = options.now ?? new Date();
-  const hosts = fleet.hosts.map((host, hostIndex) => resolveHost(fleet, host, hostIndex, errors, warnings, now));
-  sharedFileFindings(fleet, hosts, errors, warnings, now);
+  // Services that failed validation, as written: their references still count, so no follow-on error blames what they name.
+  const invalidServices: Array<Record<string, unknown>> = [];
+  const hosts = fleet.hosts.map((host, hostIndex) => resolveHost(fleet, host, hostIndex, errors, warnings, now, invalidServices));
+  sharedFileFindings(fleet, hosts, invalidServices, errors, warnings, now);
   if (errors.size > 0) return { ok: false, errors: errors.list() };
 
   const { ssh, sshPrivateKey, saltSecret, authUsers, validRcptTo, tcpRules, sslKey, sslCertificate, rollout } = fleet;
@@ -146,7 +148,15 @@ interface ServiceOrigin {
   host?: { hostIndex: number; index: number; entry: Record<string, unknown> };
 }
 
-function resolveHost(fleet: RawFleet, host: RawHost, hostIndex: number, errors: IssueList, warnings: IssueList, now: Date): HostConfig {
+function resolveHost(
+  fleet: RawFleet,
+  host: RawHost,
+  hostIndex: number,
+  errors: IssueList,
+  warnings: IssueList,
+  now: Date,
+  invalidServices: Array<Record<string, unknown>>,
+): HostConfig {
   const hostPath: PathKey[] = ["hosts", hostIndex];
   duplicateNames(host.services, [...hostPath, "services"], "service", errors);
   if (!host.ssh.hostKey && !host.ssh.knownHostsFile)
@@ -163,12 +173,14 @@ function resolveHost(fleet: RawFleet, host: RawHost, hostIndex: number, errors: 
         blame(["name"]),
         `host '${host.name}' has service '${String(merged.name)}', which is not one of the fleet's services: did you mean '${meant}'? (an entry with a fleet service's name changes that service on this host; any other name adds a service of its own, which needs at least ip)`,
       );
+      invalidServices.push(merged);
       continue;
     }
     const withPreset = applyPreset(merged);
     const parsed = serviceSchema.safeParse(withPreset, { reportInput: true });
     if (!parsed.success) {
       for (const finding of issueFindings(parsed.error, "service")) errors.add(blame(finding.path), finding.message);
+      invalidServices.push(withPreset);
       continue;
     }
     let service = resolveService(parsed.data, host.qmailDir);
@@ -274,7 +286,14 @@ function mergeAuthUsers(fleetUsers: RawFleet["authUsers"], hostUsers: RawHost["a
  * for plain passwords, tcpRules sets no service uses; warnings for files the
  * config describes that no service reads.
  */
-function sharedFileFindings(fleet: RawFleet, hosts: HostConfig[], errors: IssueList, warnings: IssueList, now: Date): void {
+function sharedFileFindings(
+  fleet: RawFleet,
+  hosts: HostConfig[],
+  invalidServices: Array<Record<string, unknown>>,
+  errors: IssueList,
+  warnings: IssueList,
+  now: Date,
+): void {
   const userLists: Array<{ base: PathKey[]; users: RawFleet["authUsers"] }> = [
     { base: ["authUsers"], users: fleet.authUsers },
     ...fleet.hosts.map((host, hostIndex) => ({ base: ["hosts", hostIndex, "authUsers"] as PathKey[], users: host.authUsers })),
@@ -307,7 +326,8 @@ function sharedFileFindings(fleet: RawFleet, hosts: HostConfig[], errors: IssueL
 
   for (const [path, set] of Object.entries(fleet.tcpRules ?? {})) {
     for (const finding of tcpRuleSetFindings(set)) errors.add(formatPath(["tcpRules", path, ...finding.path]), finding.message);
-    if (!hosts.some((host) => host.services.some((service) => service.accessRules === path)))
+    const named = hosts.some((host) => host.services.some((service) => service.accessRules === path)) || invalidServices.some((entry) => entry.accessRules === path);
+    if (!named)
       errors.add(
         formatPath(["tcpRules", path]),
         `no service uses the rule set ${path}: its key must be the cdb path a service gives as accessRules; fix the key or the service's accessRules, or remove the set`,
