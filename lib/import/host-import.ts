@@ -175,8 +175,10 @@ export async function importHost(source: HostSource, options: ImportOptions): Pr
   const serviceFields: Array<Record<string, unknown>> = [];
   const superviseDirs: string[] = [];
   const references = { accessRules: new Set<string>(), validRcptTo: new Set<string>(), authCdb: new Set<string>(), certificates: new Set<string>() };
+  let scriptLines = 0;
   for (const { name, link, dir, imported } of services_) {
     if (!imported) continue;
+    scriptLines += imported.warnings.length;
     if (!/^[a-z0-9][a-z0-9_-]*$/.test(name)) warn({ file: link, line: 0, message: `the name ${name} is not a valid service name in the config: rename it` });
     warnings.push(...imported.warnings);
     superviseDirs.push(path.posix.dirname(dir));
@@ -270,16 +272,38 @@ export async function importHost(source: HostSource, options: ImportOptions): Pr
   }
 
   raw.hosts = [{ ...host, services: serviceFields }];
+  const beforeCheck = warnings.length;
   acknowledgeHazards(raw, serviceFields, services, warn);
+  const checkFindings = warnings.length - beforeCheck;
   document["qmail-fleet:hosts"] = [host];
-  const header = [
-    `Imported by qmail-fleet import from ${source.name} (${serviceDir}).`,
-    `${warnings.length} line(s) could not be expressed: each is listed above its service and printed by the import.`,
-    "Check with: npx qmail-fleet validate <this file>",
-  ];
+  const notImported = services_.filter((service) => !service.imported).length;
+  const header = importHeader(source.name, serviceDir, {
+    imported: serviceFields.length,
+    notImported,
+    scriptLines,
+    checkFindings,
+    other: warnings.length - scriptLines - notImported - checkFindings,
+  });
   const ordered: YamlObject = {};
   for (const key of ["qmail-fleet:tcpRules", "qmail-fleet:validRcptTo", "qmail-fleet:authUsers", "qmail-fleet:hosts"]) if (document[key]) ordered[key] = document[key];
   return { yaml: toYaml({ config: ordered }, header), raw, warnings, sideFiles };
+}
+
+/** The stack file's first lines: what was imported, and each kind of warning counted apart. */
+function importHeader(
+  sourceName: string,
+  serviceDir: string,
+  counts: { imported: number; notImported: number; scriptLines: number; checkFindings: number; other: number },
+): string[] {
+  const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+  return [
+    `Imported by qmail-fleet import from ${sourceName} (${serviceDir}).`,
+    `${plural(counts.imported, "service", "services")} imported${counts.notImported > 0 ? `, ${counts.notImported} not (refused: the import printed why)` : ""}.`,
+    `${plural(counts.scriptLines, "line", "lines")} of their scripts could not be expressed: each is listed above its service.`,
+    ...(counts.checkFindings > 0 ? [`${plural(counts.checkFindings, "finding", "findings")} of the config check (hazards acknowledged, or to fix by hand): printed by the import.`] : []),
+    ...(counts.other > 0 ? [`${plural(counts.other, "other warning", "other warnings")} (link names, directories, the files the options point at): printed by the import.`] : []),
+    "Check with: npx qmail-fleet validate <this file>",
+  ];
 }
 
 interface ReadService {
@@ -325,9 +349,11 @@ async function readServices(
       out.push({ name, link, dir, imported });
     } catch (error) {
       if (!(error instanceof Error) || error.name === "TypeError" || error.name === "RangeError") throw error;
-      const line = error instanceof RunScriptError ? error.line : undefined;
-      // The line goes with the file; the message need not say it again.
-      warn({ file: `${dir}/run`, line: line ?? 0, message: `service not imported: ${line === undefined ? error.message : error.message.replace(/^line [0-9]+: /, "")}` });
+      // The file and line go in front of the warning; the message need not say them again.
+      const named = new RegExp(`^(?:${escapeRegExp(`${dir}/run`)}(?::([0-9]+))?|line ([0-9]+)): `).exec(error.message);
+      const namedLine = named?.[1] ?? named?.[2];
+      const line = error instanceof RunScriptError && error.line !== undefined ? error.line : namedLine !== undefined ? Number(namedLine) : undefined;
+      warn({ file: `${dir}/run`, line: line ?? 0, message: `service not imported: ${named ? error.message.slice(named[0].length) : error.message}` });
       out.push({ name, link, dir });
     }
   }
@@ -361,6 +387,10 @@ function acknowledgeHazards(raw: Record<string, unknown>, serviceFields: Array<R
       warn({ file: `service ${String(fields.name)}`, line: 0, message: `${error.message.replace(/; change it, or accept.*$/, "")}: acknowledged in the imported config; review it` });
     } else warn({ file: "the imported config", line: 0, message: `does not validate, fix it by hand: ${error.path}: ${error.message}` });
   }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
 function mostCommon(values: string[]): string | undefined {
