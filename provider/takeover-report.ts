@@ -59,6 +59,9 @@ function writeLines(path: string, desired: HostConfigurationArgs, observation: O
       ? `same bytes; owner or mode ${found.owner}:${found.group} ${found.mode} → ${spec.owner}:${spec.group} ${spec.mode}`
       : "bytes differ";
   const lines = [`  written: ${path} (${why}${plan.sameMeaning.includes(path) && found.sha256 !== spec.sha256 ? "; runs the same programs, arguments and environment" : ""})`];
+  // A cdb the host built itself (tcprules, cdbmake) is built from the stack config from now on.
+  if (spec.kind === "cdb" && found.present && found.sha256 !== spec.sha256)
+    lines.push("      built from the stack config from now on: a source file the host built it from (e.g. tcp.smtp for tcprules) no longer reaches it");
   const script = serviceScriptAt(path, desired.services);
   if (script && found.text !== undefined && spec.text !== undefined && !plan.sameMeaning.includes(path))
     for (const difference of whatRunsDifferently(found.text, spec.text, script.runsIn, observation.facts)) lines.push(`      ${difference}`);

@@ -98,8 +98,14 @@ async function factsFor(run: string, logRun: string | undefined, serviceDir: str
   return { files, envdirs: envdirValues, absentFiles };
 }
 
-/** Rules from the source file beside the cdb when it compiles to the same bytes, else from the cdb. */
-async function importRules(cdbPath: string, source: HostSource, warn: (w: ImportWarning) => void): Promise<TcpRule[] | undefined> {
+/**
+ * Rules from the source file beside the cdb when it holds the same rules (it
+ * compiles to the same bytes, or to them once each rule's variables are in
+ * name order, as qmail-fleet builds the cdb after taking it over), else from
+ * the cdb. `source` tells whether that file exists: once imported, the stack
+ * config is what builds the cdb.
+ */
+async function importRules(cdbPath: string, source: HostSource, warn: (w: ImportWarning) => void): Promise<{ rules: TcpRule[]; source?: string } | undefined> {
   const cdb = await source.read(cdbPath);
   if (!cdb) {
     warn({ file: cdbPath, line: 0, message: "the rules cdb tcpserver -x names is missing: no tcpRules imported for it (tcpserver refuses every client without -X)" });
@@ -116,15 +122,21 @@ async function importRules(cdbPath: string, source: HostSource, warn: (w: Import
   const text = sourcePath !== cdbPath ? await source.read(sourcePath) : undefined;
   if (text) {
     try {
-      if (buildTcpRules(text).equals(cdb)) rules = rulesFromSource(text.toString("utf8"), rules);
-      else warn({ file: sourcePath, line: 0, message: `does not compile to ${cdbPath} (edited since the last tcprules run?): the rules are taken from the cdb, which is what tcpserver uses` });
+      const fromSource = rulesFromSource(text.toString("utf8"), rules);
+      if (buildTcpRules(text).equals(cdb) || fromSource !== rules) rules = fromSource;
+      else
+        warn({
+          file: sourcePath,
+          line: 0,
+          message: `holds other rules than ${cdbPath} (edited since the cdb was last built, by tcprules or by qmail-fleet from a stack config?): the rules are taken from the cdb, which is what tcpserver uses`,
+        });
     } catch (error) {
       warn({ file: sourcePath, line: 0, message: `cannot be compiled (${(error as Error).message.split("\n")[0]}): the rules are taken from the cdb` });
     }
   }
   if (!buildTcpRules(rules).equals(cdb))
     warn({ file: cdbPath, line: 0, message: "some rules set their variables out of name order: the config rebuilds this cdb with the same rules, variables in name order (tcpserver reads it per connection: no restart)" });
-  return rules;
+  return { rules, ...(text ? { source: sourcePath } : {}) };
 }
 
 /** The source's rules as written (a range stays one rule), when they compile to the same records as the cdb's. */
@@ -210,9 +222,16 @@ export async function importHost(source: HostSource, options: ImportOptions): Pr
 
   // The files the options point at.
   const tcpRules: Record<string, unknown> = {};
+  const tcpRulesNodes: YamlObject = {};
   for (const cdbPath of [...references.accessRules].sort()) {
-    const rules = await importRules(cdbPath, source, warn);
-    if (rules) tcpRules[cdbPath] = { rules };
+    const imported = await importRules(cdbPath, source, warn);
+    if (!imported) continue;
+    tcpRules[cdbPath] = { rules: imported.rules };
+    // After the take-over the stack config builds the cdb: an edit of the old source no longer reaches tcpserver.
+    tcpRulesNodes[cdbPath] = commented(
+      imported.source ? [`${cdbPath} is built from these rules, no longer from ${imported.source}: edit them here`] : [],
+      { rules: imported.rules as unknown as YamlNode },
+    );
   }
   const validRcptTo = [...references.validRcptTo].sort();
   if (validRcptTo.length > 1) warn({ file: validRcptTo[1], line: 0, message: `a second validrcptto.cdb: the config has one list for every service; only ${validRcptTo[0]} is imported` });
@@ -267,7 +286,7 @@ export async function importHost(source: HostSource, options: ImportOptions): Pr
       message: `certificate and key stay as they are on the host (not read: the key is a secret). To let qmail-fleet manage them: pulumi config set sslCertificate < the chain; ssh ${options.address} cat the key file | pulumi config set --secret sslKey`,
     });
   if (Object.keys(tcpRules).length > 0) {
-    document["qmail-fleet:tcpRules"] = commented(["tcprules of the services' accessRules, first match wins"], tcpRules as YamlObject);
+    document["qmail-fleet:tcpRules"] = commented(["tcprules of the services' accessRules, first match wins"], tcpRulesNodes);
     raw.tcpRules = tcpRules;
   }
 

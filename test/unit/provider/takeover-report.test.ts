@@ -3,7 +3,7 @@
 // each what is written and whether it restarts.
 import { describe, expect, it } from "vitest";
 import { planChanges } from "../../../provider/change-plan";
-import { addedServicesReport, servicesTakenOver } from "../../../provider/takeover-report";
+import { addedServicesReport, servicesTakenOver, takeoverReport } from "../../../provider/takeover-report";
 import type { Observation, ObservedFile, ObservedService } from "../../../provider/host-operations";
 import type { FileSpec, HostConfigurationArgs, HostConfigurationState, ServiceSpec } from "../../../provider/types";
 
@@ -79,5 +79,18 @@ describe("services an update takes over", () => {
       `  written: ${SUP}/submission/run (bytes differ; runs the same programs, arguments and environment)`,
       "  service submission: log restarted",
     ]);
+  });
+});
+
+describe("a cdb the host built itself", () => {
+  it("is said to be built from the stack config from now on when the take-over rewrites it", () => {
+    const CDB = "/var/qmail/control/tcp.smtp.cdb";
+    const withCdb: HostConfigurationArgs = { ...previous, files: { ...previous.files, [CDB]: { ...script("g", "", "smtpd", "service"), kind: "cdb", mode: "0644", text: undefined, restarts: [] } } };
+    const host: Observation = { ...observation, files: new Map([...observation.files, [CDB, { ...onHost("h"), mode: "0644" }]]) };
+    const plan = planChanges("mx1", { ...withCdb, directories: {}, files: {}, services: {}, banners: {} }, withCdb, host);
+    expect(takeoverReport("mx1", withCdb, host, plan).split("\n")).toEqual(expect.arrayContaining([
+      `  written: ${CDB} (bytes differ)`,
+      "      built from the stack config from now on: a source file the host built it from (e.g. tcp.smtp for tcprules) no longer reaches it",
+    ]));
   });
 });
