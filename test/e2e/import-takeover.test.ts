@@ -10,8 +10,8 @@
 // config says in an admin's own words, and one whose scripts differ from it.
 // Part 2 does it for every corpus script (test/import), with the config that
 // `qmail-fleet import` writes from the host's own files.
-import { copyFileSync, cpSync, rmSync, mkdirSync, readFileSync, readdirSync, existsSync, writeFileSync, chmodSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { copyFileSync, cpSync, rmSync, mkdirSync, readFileSync, readdirSync, existsSync } from "node:fs";
+import { join } from "node:path";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import * as yaml from "js-yaml";
@@ -24,9 +24,9 @@ import { meaningSummary, runScriptMeaning } from "../../lib/import/run-script-me
 import { corpusEntries, scriptForAddress, type CorpusEntry } from "../import/corpus";
 import { Mailhubs, REPO, smtpConversation, type SandboxHost } from "./sandbox";
 import { PulumiProject } from "./pulumi-project";
+import { eventually, installService, SUPERVISE } from "./hand-written-service";
 
 const run = promisify(execFile);
-const SUPERVISE = "/var/qmail/supervise";
 const TCP_SMTP = "/var/qmail/control/tcp.smtp";
 
 /** What a service runs, as the outside world sees it. */
@@ -40,50 +40,6 @@ interface Observed {
   env: Record<string, string>;
   /** tcpserver's command line (/proc/<pid>/cmdline): the whole chain it runs per connection. */
   tcpserver: string[];
-}
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-/** The host's view of a path: its sandbox root holds /var/qmail and /service. */
-const onHost = (host: SandboxHost, path: string) => join(host.root, "root", path);
-
-/**
- * Installs a hand-written service as an admin would: the scripts and files in
- * place, tcprules sources compiled, log/main for the log user, then the link
- * svscan starts it from. Returns once the service and its log are up.
- */
-async function installService(hubs: Mailhubs, host: SandboxHost, service: string, scripts: { run: string; logRun: string }, extra: { files?: Record<string, string>; envdir?: Record<string, string> } = {}) {
-  const dir = `${SUPERVISE}/${service}`;
-  mkdirSync(onHost(host, `${dir}/log`), { recursive: true });
-  writeFileSync(onHost(host, `${dir}/run`), scripts.run);
-  writeFileSync(onHost(host, `${dir}/log/run`), scripts.logRun);
-  chmodSync(onHost(host, `${dir}/run`), 0o755);
-  chmodSync(onHost(host, `${dir}/log/run`), 0o755);
-  for (const [path, text] of Object.entries(extra.files ?? {})) {
-    mkdirSync(dirname(onHost(host, path)), { recursive: true });
-    writeFileSync(onHost(host, path), text);
-  }
-  if (extra.envdir) {
-    mkdirSync(onHost(host, `${dir}/env`), { recursive: true });
-    for (const [name, text] of Object.entries(extra.envdir)) writeFileSync(onHost(host, `${dir}/env/${name}`), text);
-  }
-  const compile = Object.keys(extra.files ?? {})
-    .filter((path) => /\/tcp\.[a-z]+$/.test(path))
-    .map((source) => `tcprules ${source}.cdb ${source}.tmp < ${source}`);
-  await hubs.ssh(host, [...compile, `mkdir -p ${dir}/log/main`, `chown qmaill ${dir}/log/main`, `ln -s ${dir} /service/${service}`].join(" && "));
-  // Up for two seconds: a script that dies at start is restarted by supervise every second.
-  await eventually(`${host.name} ${service} to stay up`, async () => ((await hubs.uptime(host, dir)) ?? 0) >= 2 && (await hubs.uptime(host, `${dir}/log`)) !== undefined ? true : undefined).catch(async (error: Error) => {
-    const log = await hubs.ssh(host, `tail -n 3 ${dir}/log/main/current 2>/dev/null; exit 0`);
-    throw new Error(`${error.message}; last lines of its log:\n${log}`);
-  });
 }
 
 async function observe(hubs: Mailhubs, host: SandboxHost, service: string, port: number): Promise<Observed> {
