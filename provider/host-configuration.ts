@@ -37,6 +37,7 @@ import {
 } from "./host-operations";
 import { planChanges, serviceStatus, startFilesChangedAt, type ChangePlan, type ServiceActions } from "./change-plan";
 import { factsNeeded, serviceScriptAt } from "./run-script-comparison";
+import { READING_INTERVAL_MS, recentlyStarted, restartingServices } from "./restart-loop";
 import { addedServicesReport, servicesTakenOver, takeoverReport } from "./takeover-report";
 import type { EngineLog } from "./engine-log";
 import { hasUnknowns, reveal, secret, withoutUndefined } from "./properties";
@@ -155,7 +156,7 @@ export class HostConfigurationProvider {
     const known = reveal<HostConfigurationState>(state);
     const session = this.session(known);
     const observation = await inspect(session, inspectRequest([known]));
-    const current = await observedState(session, known, observation);
+    const current = await observedState(session, known, observation, await restartLoops(session, known, observation));
     const { banners: _banners, ...inputs } = current;
     return { id, props: protect(current), inputs: protect(inputs) };
   }
@@ -372,8 +373,30 @@ function inspectRequest(configurations: Array<Pick<HostConfigurationArgs, "files
   return { files: [...files], directories: [...directories], services: [...services.values()] };
 }
 
+/**
+ * The services in a restart loop: those found started or stopped moments
+ * ago are read twice more, a little apart (see restart-loop.ts). Nothing is
+ * read again when every service has been up or down for a while.
+ */
+async function restartLoops(session: HostSession, known: HostConfigurationState, observation: Observation): Promise<Set<string>> {
+  const recent = recentlyStarted(observation.services);
+  if (recent.length === 0) return new Set();
+  const services = recent.map((name) => ({ name, dir: known.services[name].dir, link: known.services[name].link }));
+  const readings = [new Map(recent.map((name) => [name, observation.services.get(name)!]))];
+  for (let i = 0; i < 2; i++) {
+    await new Promise((resolve) => setTimeout(resolve, READING_INTERVAL_MS));
+    readings.push((await inspect(session, { files: [], directories: [], services })).services);
+  }
+  return restartingServices(readings);
+}
+
 /** The host as read, in the shape of the inputs: what is missing is left out. */
-async function observedState(session: HostSession, known: HostConfigurationState, observation: Observation): Promise<HostConfigurationState> {
+async function observedState(
+  session: HostSession,
+  known: HostConfigurationState,
+  observation: Observation,
+  restarting: Set<string> = new Set(),
+): Promise<HostConfigurationState> {
   const directories: Record<string, DirectorySpec> = {};
   for (const path of Object.keys(known.directories)) {
     const found = observation.directories.get(path)!;
@@ -398,7 +421,8 @@ async function observedState(session: HostSession, known: HostConfigurationState
   }
   const services: Record<string, ServiceSpec> = {};
   for (const [name, spec] of Object.entries(known.services)) {
-    services[name] = { ...spec, status: serviceStatus(spec, observation.services.get(name)!, startFilesChangedAt(name, known.files, observation.files)) };
+    const status = restarting.has(name) ? "restarting again and again" : serviceStatus(spec, observation.services.get(name)!, startFilesChangedAt(name, known.files, observation.files));
+    services[name] = { ...spec, status };
   }
   return { host: known.host, connection: known.connection, directories, files, services, banners: known.banners ?? {} };
 }

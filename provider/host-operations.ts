@@ -94,6 +94,12 @@ export interface ObservedSupervise {
   up: boolean;
   /** When it last started, in seconds since the epoch (host clock). */
   startedAt?: number;
+  /** When it went down, when it is down (host clock). */
+  downSince?: number;
+  /** Seconds since it last started or went down, as svstat says. */
+  age?: number;
+  /** The process supervise runs, when up. */
+  pid?: number;
 }
 
 export interface ObservedService {
@@ -132,11 +138,14 @@ supervised() {
       [ "$(date +%s)" = "$now" ] && break
     done
     case $st in
-      *": up "*) secs=\${st##*) }; secs=\${secs%% *}; printf '1\\tup\\t%s' "$((now - secs))" ;;
-      *) printf '1\\tdown\\t-' ;;
+      *": up "*)
+        secs=\${st##*) }; secs=\${secs%% *}; pid=\${st#*(pid }; pid=\${pid%%)*}
+        printf '1\\tup\\t%s\\t%s\\t%s' "$((now - secs))" "$secs" "$pid" ;;
+      *": down "*) secs=\${st#*: down }; secs=\${secs%% *}; printf '1\\tdown\\t%s\\t%s\\t-' "$((now - secs))" "$secs" ;;
+      *) printf '1\\tdown\\t-\\t-\\t-' ;;
     esac
   else
-    printf '0\\t-\\t-'
+    printf '0\\t-\\t-\\t-\\t-'
   fi
 }
 mtime() { stat -c %Y "$1" 2>/dev/null || echo -; }
@@ -211,20 +220,23 @@ function parseDirectory(f: string[]): ObservedDirectory {
 }
 
 function parseService(f: string[]): ObservedService {
-  const supervise = (ok: string, state: string, since: string): ObservedSupervise => ({
+  const number = (value: string) => (value === "-" ? undefined : Number(value));
+  const supervise = ([ok, state, since, age, pid]: string[]): ObservedSupervise => ({
     supervised: ok === "1",
     up: state === "up",
-    startedAt: since === "-" ? undefined : Number(since),
+    startedAt: state === "up" ? number(since) : undefined,
+    downSince: state === "down" ? number(since) : undefined,
+    age: number(age),
+    pid: number(pid),
   });
-  const number = (value: string) => (value === "-" ? undefined : Number(value));
   return {
     linkTarget: f[1] === "-" ? undefined : f[1],
-    service: supervise(f[2], f[3], f[4]),
-    log: supervise(f[5], f[6], f[7]),
-    downFile: f[8] === "1",
-    runMtime: number(f[9]),
-    logRunMtime: number(f[10]),
-    logMainPresent: f[11] === "1",
+    service: supervise(f.slice(2, 7)),
+    log: supervise(f.slice(7, 12)),
+    downFile: f[12] === "1",
+    runMtime: number(f[13]),
+    logRunMtime: number(f[14]),
+    logMainPresent: f[15] === "1",
   };
 }
 

@@ -68,7 +68,9 @@ export type ServiceStatus =
   | "running an older run script"
   | "log running an older log/run"
   | "started before a file it loads at start changed"
-  | "log directory missing";
+  | "log directory missing"
+  /** Found started or stopped anew in each of the readings a few seconds apart: it dies and supervise starts it again. */
+  | "restarting again and again";
 
 export interface ServiceSpec {
   /** e.g. /var/qmail/supervise/smtpd */
