@@ -399,8 +399,14 @@ export async function stageFile(session: HostSession, file: FileChange, thenSwit
     await session.run(`staging ${file.path}`, STAGE_SCRIPT, args, file.bytes);
     return;
   }
-  const what = `staging ${file.path} and putting the staged files in place`;
-  await session.run(what, `${STAGE_SCRIPT}shift 8\n${SWITCH_SCRIPT}`, [...args, ...switchArguments(thenSwitch)], file.bytes);
+  try {
+    await session.run(`staging ${file.path}`, `${STAGE_SCRIPT}shift 8\n${SWITCH_SCRIPT}`, [...args, ...switchArguments(thenSwitch)], file.bytes);
+  } catch (error) {
+    // Staging messages stay as they are; a failed switch says it is one.
+    if (error instanceof HostCommandError && error.exitCode === SWITCH_FAILED)
+      throw new HostCommandError(`every file was staged and checked, but putting them in place failed: ${error.message}`, error.exitCode);
+    throw error;
+  }
 }
 
 /** The exit status of a stage-and-switch command whose staging succeeded but whose switch failed. */
