@@ -761,49 +761,58 @@ function expandFields(word: Word, state: State, facts: HostFacts): ScriptValue[]
     .filter((value, i, all) => value.segments.length > 0 || (sawQuoted && all.length === 1));
 }
 
+/**
+ * A command substitution's value. Its words are expanded as the shell would
+ * (the script's variables put in, quotes removed) before the lookup is
+ * recognised, so `head -1 $VQ/control/me` reads the same file as
+ * `head -1 /var/qmail/control/me`. A word only the host can tell leaves the
+ * whole value unknown: it is never read as a path with `$NAME` in it.
+ */
 function commandValue(text: string, state: State, facts: HostFacts): ScriptValue {
+  const unknown = lookupValue({ kind: "command", subject: text });
+  let commands;
+  try {
+    commands = readShellCommands(text);
+  } catch {
+    return unknown;
+  }
   // `cat FILE 2>/dev/null || echo DEFAULT`: the file's contents, or DEFAULT where it is missing.
-  const withDefault = /^(.*?)\s*\|\|\s*echo\s+(\S+)$/.exec(text);
-  const fallback = withDefault ? unquote(withDefault[2]) : undefined;
-  const words = knownVariablesIn((withDefault ? withDefault[1] : text).replace(/\s2>\s*\/dev\/null\b/g, ""), state)
-    ?.split(/\s+/)
-    .filter(Boolean) ?? [];
+  const [main, alternative, ...more] = commands;
+  if (main?.kind !== "simple" || more.length > 0) return unknown;
+  let fallback: string | undefined;
+  if (alternative) {
+    if (alternative.kind !== "simple" || alternative.joinedBy !== "||" || alternative.words.length !== 2 || wordText(alternative.words[0]) !== "echo") return unknown;
+    fallback = valueText(expandJoined(alternative.words[1], state, facts));
+    if (fallback === undefined) return unknown;
+  }
+  if (main.redirections.some((redirection) => !/^2>\/dev\/null$/.test(redirection))) return unknown;
+  const expanded = main.words.flatMap((word) => expandFields(word, state, facts));
+  const words = expanded.map(valueText);
+  if (words.some((word) => word === undefined)) return unknown;
+  const known = words as string[];
   const file = (name: string) => (name.startsWith("/") ? path.posix.normalize(name) : path.posix.join(state.cwd, name));
   const readFact = (name: string) => facts.files?.[name];
   let lookup: Lookup;
-  if (words[0] === "id" && words.length === 3 && (words[1] === "-u" || words[1] === "-g")) {
-    const kind = words[1] === "-u" ? "uid" : "gid";
-    const subject = unquote(words[2]);
-    lookup = { kind, subject };
-    const known = facts.users?.[subject]?.[kind];
-    if (known !== undefined) return knownValue(known);
-  } else if (words[0] === "head" && ((words.length === 3 && words[1] === "-1") || (words.length === 4 && words[1] === "-n" && words[2] === "1") || (words.length === 3 && words[1] === "-n1"))) {
-    lookup = { kind: "firstLine", subject: file(unquote(words[words.length - 1])) };
-    const known = readFact(lookup.subject);
-    if (known !== undefined) return knownValue(known.split("\n")[0]);
-  } else if (words[0] === "cat" && words.length === 2) {
-    lookup = { kind: "contents", subject: file(unquote(words[1])), ...(fallback !== undefined ? { fallback } : {}) };
-    const known = readFact(lookup.subject);
-    if (known !== undefined) return knownValue(known.replace(/\n+$/, ""));
+  if (known[0] === "id" && known.length === 3 && (known[1] === "-u" || known[1] === "-g")) {
+    const kind = known[1] === "-u" ? "uid" : "gid";
+    lookup = { kind, subject: known[2] };
+    const value = facts.users?.[known[2]]?.[kind];
+    if (value !== undefined) return knownValue(value);
+  } else if (known[0] === "head" && ((known.length === 3 && known[1] === "-1") || (known.length === 4 && known[1] === "-n" && known[2] === "1") || (known.length === 3 && known[1] === "-n1"))) {
+    lookup = { kind: "firstLine", subject: file(known[known.length - 1]) };
+    const value = readFact(lookup.subject);
+    if (value !== undefined) return knownValue(value.split("\n")[0]);
+  } else if (known[0] === "cat" && known.length === 2) {
+    lookup = { kind: "contents", subject: file(known[1]), ...(fallback !== undefined ? { fallback } : {}) };
+    const value = readFact(lookup.subject);
+    if (value !== undefined) return knownValue(value.replace(/\n+$/, ""));
     if (facts.absentFiles?.includes(lookup.subject)) return knownValue(fallback ?? "");
   } else {
-    const known = facts.commands?.[text];
-    if (known !== undefined) return knownValue(known.replace(/\n+$/, ""));
-    lookup = { kind: "command", subject: text };
+    const value = facts.commands?.[text] ?? facts.commands?.[known.join(" ")];
+    if (value !== undefined) return knownValue(value.replace(/\n+$/, ""));
+    lookup = { kind: "command", subject: known.join(" ") };
   }
   return lookupValue(lookup);
-}
-
-/** The command's text with $NAME and ${NAME} put in where the script set them to known text; undefined where one is not known. */
-function knownVariablesIn(text: string, state: State): string | undefined {
-  let unknown = false;
-  const expanded = text.replace(/\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?/g, (_, name: string) => {
-    const value = state.variables.get(name);
-    const known = value ? valueText(value.value) : undefined;
-    if (known === undefined) unknown = true;
-    return known ?? "";
-  });
-  return unknown || /[`$]/.test(expanded) ? undefined : expanded;
 }
 
 function unquote(word: string): string {

@@ -80,6 +80,12 @@ export function importService(scripts: ServiceScripts): ImportedService {
   for (const note of meaning.notes) warn(runFile, note.line, noteMessage(note));
 
   const fields: Record<string, unknown> = { name: scripts.name };
+  // A value with a part only the host can tell is never written as an option (a path holding `$VQ` names no file).
+  const hostIndependent = (value: ScriptValue, option: string, line: number): string | undefined => {
+    const text = valueText(value);
+    if (text === undefined) warn(runFile, line, `${canonicalText(value)} depends on the host (a variable or command the import cannot evaluate): ${option} is left unset; set it by hand`);
+    return text;
+  };
   const group = (name: string): Record<string, unknown> => (fields[name] ??= {}) as Record<string, unknown>;
   const references: ImportedService["references"] = {};
   const header = /^# Run script of service '([^']+)'(?: \(preset ([a-z]+)\))? on host '([^']+)'\./m.exec(scripts.run);
@@ -186,7 +192,10 @@ export function importService(scripts: ServiceScripts): ImportedService {
     const base = path.posix.basename(program);
     if (base === "rblsmtpd" && !fields.rblsmtpd) {
       const rbl = group("rblsmtpd");
-      if (program !== "rblsmtpd") rbl.program = program;
+      if (program !== "rblsmtpd") {
+        const known = hostIndependent(stage.program, "rblsmtpd.program", stage.line);
+        if (known !== undefined) rbl.program = known;
+      }
       const rblOptions = new Map(stage.options);
       if (rblOptions.delete("b")) rbl.permanentReject = true;
       if (rblOptions.delete("c")) rbl.blockOnDnsFailure = true;
@@ -198,30 +207,40 @@ export function importService(scripts: ServiceScripts): ImportedService {
       const firstBlock = lists.findIndex(([letter]) => letter === "r");
       if (firstBlock >= 0 && lists.slice(firstBlock).some(([letter]) => letter === "a"))
         warn(runFile, stage.line, "rblsmtpd: an allow list (-a) after a block list (-r); the rendered script consults every -a first");
-      const allow = lists.filter(([l]) => l === "a").map(([, v]) => canonicalText(v));
-      const block = lists.filter(([l]) => l === "r").map(([, v]) => canonicalText(v));
+      const listed = (letter: string, option: string) =>
+        lists.filter(([l]) => l === letter).flatMap(([, v]) => hostIndependent(v, option, stage.line) ?? []);
+      const allow = listed("a", "rblsmtpd.allowLists");
+      const block = listed("r", "rblsmtpd.blockLists");
       if (allow.length > 0) rbl.allowLists = allow;
       if (block.length > 0) rbl.blockLists = block;
     } else if ((base === "jgreylist" || base === "recordio") && !fields[base]) {
       const added = group(base);
-      if (program !== base) added.program = program;
+      if (program !== base) {
+        const known = hostIndependent(stage.program, `${base}.program`, stage.line);
+        if (known !== undefined) added.program = known;
+      }
       if (stage.args.length > 0) warn(runFile, stage.line, `${base} with arguments: no option for them`);
     } else warn(runFile, stage.line, `${describeStage(stage)} between the server and qmail-smtpd: no option for it; the rendered script leaves it out of the chain (${OUT_IF_NEEDED})`);
   }
 
   // qmail-smtpd and its arguments.
   const smtpdProgram = canonicalText(smtpd.program);
-  if (smtpdProgram !== `${qmailDir}/bin/qmail-smtpd`) fields.smtpdProgram = smtpdProgram;
+  if (smtpdProgram !== `${qmailDir}/bin/qmail-smtpd`) {
+    const known = hostIndependent(smtpd.program, "smtpdProgram", smtpd.line);
+    if (known !== undefined) fields.smtpdProgram = known;
+  }
   if (smtpd.relativeName !== undefined)
     warn(runFile, smtpd.line, `${smtpd.relativeName} is named relative to the directory the script changes to: the rendered script runs ${smtpdProgram}, so qmail-smtpd's argv[0] changes from ${smtpd.relativeName} to ${smtpdProgram} once the service restarts on the rendered script`);
   const auth = group("auth");
   if (smtpd.args.length === 3) {
     auth.method = "checkpassword";
-    const [first, checkpassword, trueProgram] = smtpd.args.map(canonicalText);
+    const first = canonicalText(smtpd.args[0]);
     if (first !== localText && !(localText === undefined && fields.localHostName === undefined))
       warn(runFile, smtpd.line, `qmail-smtpd's first argument ${first} differs from tcpserver -l ${localText ?? "(none)"}: the rendered script passes the same local name to both`);
-    auth.checkpasswordProgram = checkpassword;
-    auth.trueProgram = trueProgram;
+    const checkpasswordKnown = hostIndependent(smtpd.args[1], "auth.checkpasswordProgram", smtpd.line);
+    const trueKnown = hostIndependent(smtpd.args[2], "auth.trueProgram", smtpd.line);
+    if (checkpasswordKnown !== undefined) auth.checkpasswordProgram = checkpasswordKnown;
+    if (trueKnown !== undefined) auth.trueProgram = trueKnown;
   } else if (smtpd.args.length > 0)
     warn(
       runFile,
@@ -511,7 +530,11 @@ function importLog(
   }
   if (!chain.some((stage) => path.posix.basename(canonicalText(stage.program)) === "setuidgid"))
     warn(file, last.line, "multilog is not started through setuidgid: the rendered log script runs it as the log user");
-  if (program !== "multilog") log.program = program;
+  if (program !== "multilog") {
+    const known = valueText(last.program);
+    if (known !== undefined) log.program = known;
+    else warn(file, last.line, `${program} depends on the host (a variable or command the import cannot evaluate): log.program is left unset; set it by hand`);
+  }
   log.timestamps = false;
   let size = "99999";
   let count = "10";

@@ -64,6 +64,7 @@ const ENTRIES: Record<string, EntryFacts> = {
   "18-unexpressible": { service: "smtpd", port: 25 },
   "19-tcpserver-limits": { service: "smtpd", port: 25 },
   "20-export-forms": { service: "smtpd", port: 25 },
+  "21-variable-in-backquotes": { service: "smtpd", port: 2532 },
 };
 
 function filesUnder(root: string, prefix = ""): string[] {

@@ -36,6 +36,17 @@ function warningLine(serviceDir: string, warning: { file: string; line: number; 
   return `${file}:${warning.line}: ${warning.message}`;
 }
 
+/** Option values (by dotted name) that still hold `$NAME`, `${...}`, `$(...)` or a backquote. */
+function unexpandedValues(fields: Record<string, unknown>, prefix = ""): string[] {
+  return Object.entries(fields).flatMap(([key, value]) => {
+    const name = `${prefix}${key}`;
+    if (typeof value === "string") return /\$[A-Za-z_{(]|`/.test(value) ? [`${name}: ${value}`] : [];
+    if (Array.isArray(value)) return value.flatMap((item, i) => (typeof item === "string" && /\$[A-Za-z_{(]|`/.test(item) ? [`${name}[${i}]: ${item}`] : []));
+    if (value !== null && typeof value === "object") return unexpandedValues(value as Record<string, unknown>, `${name}.`);
+    return [];
+  });
+}
+
 describe("importing the corpus", () => {
   for (const entry of corpusEntries()) {
     it(entry.id, async () => {
@@ -46,6 +57,8 @@ describe("importing the corpus", () => {
       expect(loaded.config.hosts[0].services.map((s) => s.name)).toEqual([name]);
       const service = loaded.config.hosts[0].services[0];
       expect(service.port).toBe(entry.port);
+      // No option holds a shell expansion the import left unevaluated ($VQ, ${X}, $(...), backquotes).
+      expect(unexpandedValues(((result.raw.hosts as Array<{ services: Array<Record<string, unknown>> }>)[0]).services[0])).toEqual([]);
       expect(service.ip).toBe("192.0.2.25");
 
       const serviceDir = `/var/qmail/supervise/${name}`;
