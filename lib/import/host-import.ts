@@ -53,6 +53,16 @@ function accountsOf(passwd: string | undefined): Record<string, { uid: string; g
   return accounts;
 }
 
+/** Group names by numeric id, from /etc/group. */
+function groupsOf(group: string | undefined): Record<string, string> {
+  const groups: Record<string, string> = {};
+  for (const line of (group ?? "").split("\n")) {
+    const [name, , gid] = line.split(":");
+    if (name && /^[0-9]+$/.test(gid ?? "") && groups[gid] === undefined) groups[gid] = name;
+  }
+  return groups;
+}
+
 /**
  * Files the run and log scripts read through $(cat ...) or $(head ...), and
  * their envdirs, read from the host as facts in one batch. Not control/me:
@@ -176,12 +186,14 @@ export async function importHost(source: HostSource, options: ImportOptions): Pr
   }
   const links = await source.list(serviceDir);
   if (!links) throw new ImportError(`${source.name}: ${serviceDir} cannot be read`);
-  const accounts = accountsOf((await source.read("/etc/passwd"))?.toString("utf8"));
+  const idFiles = await source.readBatch({ files: ["/etc/passwd", "/etc/group"] });
+  const accounts = accountsOf(idFiles.files.get("/etc/passwd")?.toString("utf8"));
+  const groups = groupsOf(idFiles.files.get("/etc/group")?.toString("utf8"));
   // The host's qmail directory: the one most services read control/me from (else run qmail-smtpd from).
-  const read = await readServices(source, serviceDir, links, accounts, "/var/qmail", warn);
+  const read = await readServices(source, serviceDir, links, accounts, groups, "/var/qmail", warn);
   const hints = read.flatMap((s) => (s.imported?.qmailDirHint ? [s.imported.qmailDirHint] : []));
   const qmailDir = mostCommon(hints.filter((h) => h.from === "control/me").map((h) => h.dir)) ?? mostCommon(hints.map((h) => h.dir)) ?? "/var/qmail";
-  const services_ = qmailDir === "/var/qmail" ? read : await readServices(source, serviceDir, links, accounts, qmailDir, () => undefined);
+  const services_ = qmailDir === "/var/qmail" ? read : await readServices(source, serviceDir, links, accounts, groups, qmailDir, () => undefined);
 
   const services: YamlNode[] = [];
   const serviceFields: Array<Record<string, unknown>> = [];
@@ -338,6 +350,7 @@ async function readServices(
   serviceDir: string,
   links: string[],
   accounts: Record<string, { uid: string; gid: string }>,
+  groups: Record<string, string>,
   qmailDir: string,
   warn: (w: ImportWarning) => void,
 ): Promise<ReadService[]> {
@@ -364,7 +377,7 @@ async function readServices(
       const facts = await factsFor(runText, logRun?.toString("utf8"), dir, source);
       const me = scripts.files.get(`${qmailDir}/control/me`);
       const localName = me?.toString("utf8").split("\n")[0];
-      const imported = importService({ name, dir, run: runText, ...(localName ? { localName } : {}), ...(logRun ? { logRun: logRun.toString("utf8") } : {}), hostQmailDir: qmailDir, facts, accounts });
+      const imported = importService({ name, dir, run: runText, ...(localName ? { localName } : {}), ...(logRun ? { logRun: logRun.toString("utf8") } : {}), hostQmailDir: qmailDir, facts, accounts, groups });
       out.push({ name, link, dir, imported });
     } catch (error) {
       if (!(error instanceof Error) || error.name === "TypeError" || error.name === "RangeError") throw error;

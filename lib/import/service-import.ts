@@ -29,6 +29,8 @@ export interface ServiceScripts {
   localName?: string;
   /** The host's accounts (from /etc/passwd), to name a user given by number. */
   accounts?: Record<string, { uid: string; gid: string }>;
+  /** The host's group names by numeric id (from /etc/group), to name the group tcpserver -g gets. */
+  groups?: Record<string, string>;
 }
 
 export interface ImportedService {
@@ -160,8 +162,11 @@ export function importService(scripts: ServiceScripts): ImportedService {
   const user = serviceUser(server, take, meaning, scripts.accounts ?? {});
   if (user.warning) warn(runFile, server.line, user.warning);
   if (user.name) fields.user = user.name;
-  const groupName = groupFromVariables(meaning, user.name);
-  if (groupName) fields.group = groupName;
+  // The group: what tcpserver -g (or envuidgid) really gets, named by /etc/group; a script qmail-fleet wrote names it in its GID variable.
+  const groupName = generatedFor ? groupFromGeneratedScript(meaning, user.name) : undefined;
+  const served = groupName === undefined ? serviceGroup(user.gid, scripts.accounts ?? {}, scripts.groups ?? {}) : { name: groupName };
+  if (served.warning) warn(runFile, server.line, served.warning);
+  if (served.name) fields.group = served.name;
   const local = take("l");
   let localText: string | undefined;
   let qmailDir = scripts.hostQmailDir ?? "/var/qmail";
@@ -314,29 +319,31 @@ function serviceUser(
   take: (letter: string) => ScriptValue | true | undefined,
   meaning: RunScriptMeaning,
   accounts: Record<string, { uid: string; gid: string }>,
-): { name?: string; warning?: string } {
+): { name?: string; warning?: string; gid?: ScriptValue } {
   const uid = take("u");
-  const gid = take("g");
+  const given = take("g");
+  const gid = given === true ? undefined : given;
   const dashU = take("U");
   if (dashU !== undefined) {
     const lookup = meaning.environment.get("UID");
     const envUser = lookup ? soleLookup(lookup) : undefined;
-    if (envUser?.kind === "uid") return { name: envUser.subject, warning: `envuidgid ${envUser.subject} with tcpserver -U: imported as user ${envUser.subject} (the rendered script passes -u/-g)` };
-    return { warning: "tcpserver -U without envuidgid: set user by hand" };
+    const envGid = meaning.environment.get("GID") ?? undefined;
+    if (envUser?.kind === "uid") return { name: envUser.subject, gid: envGid, warning: `envuidgid ${envUser.subject} with tcpserver -U: imported as user ${envUser.subject} (the rendered script passes -u/-g)` };
+    return { warning: "tcpserver -U without envuidgid: set user by hand", gid: envGid };
   }
-  if (uid === undefined || uid === true) return { warning: "no tcpserver -u: the server would run as root; the rendered script runs it as user (qmaild by default)" };
+  if (uid === undefined || uid === true) return { gid, warning: "no tcpserver -u: the server would run as root; the rendered script runs it as user (qmaild by default)" };
   const uidLookup = soleLookup(uid);
-  const gidLookup = gid && gid !== true ? soleLookup(gid) : undefined;
+  const gidLookup = gid ? soleLookup(gid) : undefined;
   if (uidLookup?.kind === "uid") {
     if (!(gidLookup?.kind === "gid" && gidLookup.subject === uidLookup.subject))
-      return { name: uidLookup.subject, warning: `-g ${gid === true || gid === undefined ? "(none)" : canonicalText(gid)}: the rendered script takes the group id of user ${uidLookup.subject}` };
-    return { name: uidLookup.subject };
+      return { gid, name: uidLookup.subject, warning: `-g ${gid === undefined ? "(none)" : canonicalText(gid)}: the rendered script takes the group id of user ${uidLookup.subject}` };
+    return { gid, name: uidLookup.subject };
   }
   const number = valueText(uid);
   const byNumber = Object.entries(accounts).find(([, ids]) => ids.uid === number);
   if (byNumber) {
-    const gidText = gid && gid !== true ? valueText(gid) : undefined;
-    return {
+    const gidText = gid ? valueText(gid) : undefined;
+    return { gid,
       name: byNumber[0],
       warning: `-u ${number}${gidText ? ` -g ${gidText}` : ""}: numeric ids, imported as user ${byNumber[0]} (the rendered script looks its ids up with id -u/-g)${gidText !== byNumber[1].gid ? `; its group id is ${byNumber[1].gid}, not ${gidText}` : ""}`,
     };
@@ -344,15 +351,34 @@ function serviceUser(
   if (uidLookup?.kind === "command") {
     // -u`getuid qmaild`: a command of the script's own (a function, a wrapper) that the import does not run.
     const named = Object.keys(accounts).find((account) => new RegExp(`(^|\\s)['"]?${account}['"]?$`).test(uidLookup.subject));
-    return {
+    return { gid,
       warning: `-u ${canonicalText(uid)}: the user id comes from a command the import does not run (${uidLookup.subject.split(/\s/)[0]} is no id lookup it knows): set user by hand${named ? ` (${named}, if that is whose id it gives)` : ""}`,
     };
   }
-  return { warning: `-u ${canonicalText(uid)}: no user with this id is known; set user by hand` };
+  return { gid, warning: `-u ${canonicalText(uid)}: no user with this id is known; set user by hand` };
 }
 
-/** The group a generated script names in its GID variable (NOFILESGID → nofiles). */
-function groupFromVariables(meaning: RunScriptMeaning, user: string | undefined): string | undefined {
+/**
+ * The group of the ids tcpserver -g (or envuidgid) gets, named by /etc/group.
+ * It owns the SSL key and auth.cdb the service reads: a group the import
+ * cannot name is left to the admin, never guessed.
+ */
+function serviceGroup(
+  gid: ScriptValue | undefined,
+  accounts: Record<string, { uid: string; gid: string }>,
+  groups: Record<string, string>,
+): { name?: string; warning?: string } {
+  if (gid === undefined) return {};
+  const lookup = soleLookup(gid);
+  const number = lookup?.kind === "gid" ? accounts[lookup.subject]?.gid : valueText(gid);
+  const name = number !== undefined && /^[0-9]+$/.test(number) ? groups[number] : undefined;
+  if (name !== undefined) return { name };
+  const why = number === undefined ? "its group is looked up on the host and the import could not read which it is" : `no group with id ${number} is in /etc/group`;
+  return { warning: `-g ${canonicalText(gid)}: ${why}; group is left unset (default nofiles), and the group owns the SSL key and auth.cdb the service reads: set group by hand to the service's group` };
+}
+
+/** The group a script qmail-fleet wrote names in its GID variable (NOFILESGID → nofiles): the renderer's own convention. */
+function groupFromGeneratedScript(meaning: RunScriptMeaning, user: string | undefined): string | undefined {
   if (!user) return undefined;
   for (const [name, variable] of meaning.variables) {
     const lookup = soleLookup(variable.value);

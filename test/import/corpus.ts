@@ -112,7 +112,7 @@ export function scriptForAddress(text: string, address: string): string {
  * --from-dir` reads it: ROOT/service/<service> links to
  * /var/qmail/supervise/<service>, the entries' files at their host paths,
  * each tcprules source compiled beside it, control/me (mx.corpus.test) and
- * ROOT/etc/passwd with qmaild.
+ * ROOT/etc/passwd with qmaild, ROOT/etc/group with its group nofiles.
  * Entries with the same service name get a numbered suffix.
  */
 export function writeHostCopy(root: string, entries: CorpusEntry[], compileRules: (source: Buffer) => Buffer, address = CORPUS_ADDRESS): Map<CorpusEntry, string> {
@@ -123,6 +123,7 @@ export function writeHostCopy(root: string, entries: CorpusEntry[], compileRules
   fs.mkdirSync(path.join(root, "var/qmail/control"), { recursive: true });
   fs.writeFileSync(path.join(root, "var/qmail/control/me"), "mx.corpus.test\n");
   fs.writeFileSync(path.join(root, "etc/passwd"), "root:x:0:0:root:/root:/bin/sh\nqmaild:x:7791:2108::/var/qmail:/usr/sbin/nologin\nqmaill:x:7792:2108::/var/qmail:/usr/sbin/nologin\n");
+  fs.writeFileSync(path.join(root, "etc/group"), "root:x:0:\nnofiles:x:2108:\n");
   for (const entry of entries) {
     let name = entry.service;
     for (let n = 2; used.has(name); n++) name = `${entry.service}${n}`;
