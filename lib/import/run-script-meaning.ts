@@ -227,6 +227,8 @@ export function runScriptMeaning(text: string, options: MeaningOptions = {}): Ru
     }
     if (command.kind === "compound") {
       const assigned = assignedNames(command.text);
+      if (command.keyword === "if" && evaluateIf(command, state, facts)) continue;
+      if (command.keyword === "for" && evaluateExportLoop(command, state)) continue;
       if (command.keyword === "if" && assigned.length > 0) {
         conditionalAssignment(command, assigned, state, facts);
         continue;
@@ -360,6 +362,141 @@ function conditionalAssignment(command: CompoundCommand, names: string[], state:
       line: command.line,
     });
   noteIt(`${what}: not evaluated`, `the import takes ${names.join(", ")} as unknown (its value depends on the host): set the option by hand`);
+}
+
+/**
+ * `if [ "$SSL" = "1" ]; then PROG="sslserver -e"; else PROG=tcpserver; fi`
+ * whose conditions test values the reading knows, and whose branches only set
+ * variables: run as the shell would, the branch the values select. False when
+ * it cannot be (a condition depends on the host, a branch does more).
+ */
+function evaluateIf(command: CompoundCommand, state: State, facts: HostFacts): boolean {
+  const sections = ifSections(command.text);
+  if (!sections) return false;
+  for (const section of sections) {
+    let holds = true;
+    if (section.condition !== undefined) {
+      const result = testResult(section.condition, state, facts);
+      if (result === undefined) return false;
+      holds = result;
+    }
+    if (!holds) continue;
+    let body;
+    try {
+      body = readShellCommands(section.body);
+    } catch {
+      return false;
+    }
+    if (!onlySettings(body)) return false;
+    for (const simple of body) runSimple({ ...simple, line: command.line + section.bodyLine + simple.line - 1 }, state, facts, () => undefined);
+    return true;
+  }
+  return true; // no condition holds and there is no else: nothing runs
+}
+
+/** An if block's parts: each condition with its branch (the else branch has none), lines counted from the block's first. */
+function ifSections(text: string): Array<{ condition?: string; body: string; bodyLine: number }> | undefined {
+  const keywords = [...text.matchAll(/(^|[;\n])([ \t]*)(if|then|elif|else|fi)(?=[\s;]|$)/g)].map((m) => ({
+    word: m[3],
+    start: m.index! + m[1].length + m[2].length,
+    end: m.index! + m[0].length,
+  }));
+  // Plain if ... then ... [elif ... then ...]* [else ...] fi, nothing nested.
+  if (keywords[0]?.word !== "if" || keywords[0].start !== 0 || keywords[keywords.length - 1].word !== "fi") return undefined;
+  const lineOf = (at: number) => text.slice(0, at).split("\n").length - 1;
+  const sections: Array<{ condition?: string; body: string; bodyLine: number }> = [];
+  for (let i = 0; i < keywords.length - 1; i++) {
+    const { word } = keywords[i];
+    const next = keywords[i + 1];
+    if (word === "if" || word === "elif") {
+      if (next.word !== "then") return undefined;
+      const after = keywords[i + 2];
+      if (!after || !["elif", "else", "fi"].includes(after.word)) return undefined;
+      sections.push({ condition: text.slice(keywords[i].end, next.start), body: text.slice(next.end, after.start), bodyLine: lineOf(next.end) });
+      i++;
+    } else if (word === "else") {
+      if (next.word !== "fi" || i + 1 !== keywords.length - 1) return undefined;
+      sections.push({ body: text.slice(keywords[i].end, next.start), bodyLine: lineOf(keywords[i].end) });
+    } else return undefined;
+  }
+  return sections;
+}
+
+/** A condition `[ A = B ]`, `[ A != B ]`, `[ -n A ]`, `[ -z A ]` (or `test ...`) on known values; undefined otherwise. */
+function testResult(condition: string, state: State, facts: HostFacts): boolean | undefined {
+  let commands;
+  try {
+    commands = readShellCommands(condition);
+  } catch {
+    return undefined;
+  }
+  const [only, ...more] = commands;
+  if (only?.kind !== "simple" || more.length > 0 || only.redirections.length > 0) return undefined;
+  const words = only.words;
+  const head = wordText(words[0]);
+  let operands: Word[];
+  if (head === "[" && wordText(words[words.length - 1]) === "]") operands = words.slice(1, -1);
+  else if (head === "test") operands = words.slice(1);
+  else return undefined;
+  const negated = operands.length > 0 && wordText(operands[0]) === "!";
+  if (negated) operands = operands.slice(1);
+  const value = (word: Word) => valueText(expandJoined(word, state, facts));
+  let result: boolean | undefined;
+  if (operands.length === 3 && (wordText(operands[1]) === "=" || wordText(operands[1]) === "!=")) {
+    const [left, right] = [value(operands[0]), value(operands[2])];
+    if (left !== undefined && right !== undefined) result = (left === right) === (wordText(operands[1]) === "=");
+  } else if (operands.length === 2 && (wordText(operands[0]) === "-n" || wordText(operands[0]) === "-z")) {
+    const operand = value(operands[1]);
+    if (operand !== undefined) result = (operand !== "") === (wordText(operands[0]) === "-n");
+  } else if (operands.length === 1) {
+    const operand = value(operands[0]);
+    if (operand !== undefined) result = operand !== "";
+  }
+  return result === undefined ? undefined : result !== negated;
+}
+
+/**
+ * The combined patch script's export loop:
+ *   for V in SMTPGREETING GREETDELAY ...; do
+ *     eval "X=\${$V:-}"; if [ -n "$X" ]; then export $V; fi
+ *   done
+ * (or a bare `export $V`): exports each listed variable the script set (set
+ * and not empty, when guarded), as the shell would. False for any other loop.
+ */
+function evaluateExportLoop(command: CompoundCommand, state: State): boolean {
+  const loop = /^for\s+([A-Za-z_][A-Za-z0-9_]*)\s+in\s+([\s\S]*?)\s*[;\n]\s*do\b([\s\S]*)[;\n]\s*done$/.exec(command.text);
+  if (!loop) return false;
+  const [, loopVariable, list, body] = loop;
+  let names: string[];
+  try {
+    const [listed] = readShellCommands(`: ${list}`);
+    if (listed?.kind !== "simple") return false;
+    names = listed.words.slice(1).map((w) => wordText(w) ?? "");
+  } catch {
+    return false;
+  }
+  if (names.length === 0 || names.some((name) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))) return false;
+  const v = `"?\\$\\{?${loopVariable}\\}?"?`;
+  // One line, commands apart by `;` alone, whatever the layout.
+  const flat = body
+    .replace(/[ \t]+/g, " ")
+    .replace(/ ?[;\n] ?/g, ";")
+    .replace(/;+/g, ";")
+    .replace(/\bthen;/g, "then ")
+    .replace(/^[ ;]+|[ ;]+$/g, "");
+  const plain = new RegExp(`^export ${v}$`).exec(flat);
+  const guarded =
+    new RegExp(`^eval "?([A-Za-z_][A-Za-z0-9_]*)=\\\\\\$\\{\\$${loopVariable}:?-?\\}"?;if \\[ -n "?\\$\\{?([A-Za-z_][A-Za-z0-9_]*)\\}?"? \\];?then export ${v};?fi$`).exec(flat) ??
+    new RegExp(`^eval "?([A-Za-z_][A-Za-z0-9_]*)=\\\\\\$\\{\\$${loopVariable}:?-?\\}"?;\\[ -n "?\\$\\{?([A-Za-z_][A-Za-z0-9_]*)\\}?"? \\] ?&& ?export ${v}$`).exec(flat);
+  if (!plain && !(guarded && guarded[1] === guarded[2])) return false;
+  for (const name of names) {
+    const variable = state.variables.get(name);
+    if (!variable) continue; // not set by the script: exporting it changes nothing the reading sees
+    const text = valueText(variable.value);
+    if (guarded && text === "") continue;
+    variable.exported = true;
+  }
+  return true;
 }
 
 /** The then-branch of an if block when it only assigns and exports variables. */

@@ -65,6 +65,7 @@ const ENTRIES: Record<string, EntryFacts> = {
   "19-tcpserver-limits": { service: "smtpd", port: 25 },
   "20-export-forms": { service: "smtpd", port: 25 },
   "21-variable-in-backquotes": { service: "smtpd", port: 2532 },
+  "22-patch-script-export-loop": { service: "smtpd", port: 2525 },
 };
 
 function filesUnder(root: string, prefix = ""): string[] {
