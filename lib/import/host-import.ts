@@ -88,8 +88,25 @@ async function factsFor(run: string, logRun: string | undefined, serviceDir: str
     for (const stage of first.chain) [stage.program, ...stage.args].forEach(collect);
     for (const dir of first.environmentFrom) envdirs.add(path.posix.join(index === 0 ? serviceDir : `${serviceDir}/log`, dir));
   }
+  // Files the script sources (`. /var/qmail/control/conf-common`), and the lookups their settings make.
+  const sourced = [...run.matchAll(/^[ \t]*(?:\.|source)[ \t]+(\S+)[ \t]*(?:#.*)?$/gm)].map((m) => m[1].replace(/^(['"])(.*)\1$/, "$2"));
+  for (const file of sourced) if (!file.includes("$")) lookups.add(file.startsWith("/") ? path.posix.normalize(file) : path.posix.join(serviceDir, file));
   if (lookups.size === 0 && envdirs.size === 0) return {};
   const batch = await source.readBatch({ files: [...lookups], dirs: [...envdirs] });
+  if (sourced.length > 0) {
+    // What the sourced settings look up (MAXCONN=`head -1 control/concurrencyincoming`), read in a second batch.
+    const known: Record<string, string> = {};
+    for (const [file, bytes] of batch.files) if (bytes) known[file] = bytes.toString("utf8");
+    const more = new Set<string>();
+    try {
+      for (const variable of runScriptMeaning(run, { serviceDir, facts: { files: known } }).variables.values())
+        for (const segment of variable.value.segments)
+          if (typeof segment !== "string" && (segment.kind === "contents" || segment.kind === "firstLine") && !segment.subject.endsWith("/control/me") && !batch.files.has(segment.subject)) more.add(segment.subject);
+    } catch (error) {
+      if (!(error instanceof RunScriptError)) throw error;
+    }
+    if (more.size > 0) for (const [file, bytes] of (await source.readBatch({ files: [...more] })).files) batch.files.set(file, bytes);
+  }
   const files: Record<string, string> = {};
   const absentFiles: string[] = [];
   for (const [file, bytes] of batch.files) {

@@ -250,6 +250,19 @@ export function runScriptMeaning(text: string, options: MeaningOptions = {}): Ru
       note(command, `joined by '${command.joinedBy}': not evaluated`);
       continue;
     }
+    if (command === commands[commands.length - 1] && runsWithoutExec(command)) {
+      // The last command runs a server without exec: the shell stays the supervised process.
+      state.exec = { command, prefix: [] };
+      for (const redirection of command.redirections) if (redirection === "2>&1") state.stderrToLog = true;
+      state.notes.push({
+        line: command.line,
+        endLine: command.endLine,
+        text: firstLine(command.text),
+        reason: "the server is run without exec: the shell stays the supervised process, so svc's signals reach the shell, not the server",
+        assumed: "the import reads it as the final exec; the rendered script runs it with exec",
+      });
+      continue;
+    }
     runSimple(command, state, facts, note);
   }
   if (!state.exec) throw new RunScriptError("the script has no final `exec` of a server: nothing to import", commands[commands.length - 1]?.line);
@@ -325,6 +338,10 @@ function runSimple(
       return;
     }
   }
+  if ((name === "." || name === "source") && rest.length === 2) {
+    sourceFile(command, valueText(expandJoined(rest[1], state, facts)), state, facts, note);
+    return;
+  }
   if (name === "ulimit" && rest.length >= 2) {
     const args = rest.slice(1).map((w) => wordText(w) ?? "?");
     state.limits.set(`ulimit ${args.slice(0, -1).join(" ")}`.trim(), args[args.length - 1]);
@@ -332,6 +349,37 @@ function runSimple(
     return;
   }
   note(command, "a command run before the exec: not evaluated");
+}
+
+/** Servers whose run without exec still is the service (a shell left between supervise and it). */
+const SERVERS = new Set(["tcpserver", "sslserver", "softlimit", "setuidgid", "envuidgid", "envdir", "chpst", "env"]);
+
+function runsWithoutExec(command: SimpleCommand): boolean {
+  if (command.joinedBy !== ";" || command.words.length === 0 || splitAssignment(command.words[0])) return false;
+  const name = wordText(command.words[0]);
+  if (name === undefined) return false;
+  return SERVERS.has(path.posix.basename(name));
+}
+
+/**
+ * `. /var/qmail/control/conf-common` (Gentoo's run scripts): a file of plain
+ * settings is read as if its lines were the script's, at the line that sources
+ * it. A file that does more, or that the host does not have, is named.
+ */
+function sourceFile(command: SimpleCommand, file: string | undefined, state: State, facts: HostFacts, note: (c: SimpleCommand, reason: string) => void): void {
+  if (file === undefined) return note(command, "sources a file whose name depends on the host: not evaluated");
+  const resolved = file.startsWith("/") ? path.posix.normalize(file) : path.posix.join(state.cwd, file);
+  const text = facts.files?.[resolved];
+  if (text === undefined)
+    return note(command, facts.absentFiles?.includes(resolved) ? `sources ${resolved}, which the host does not have: not evaluated` : `sources ${resolved}, which was not read: not evaluated`);
+  let commands;
+  try {
+    commands = readShellCommands(text);
+  } catch {
+    return note(command, `sources ${resolved}, which this reading cannot parse: not evaluated`);
+  }
+  if (!onlySettings(commands)) return note(command, `sources ${resolved}, which does more than set variables: not evaluated`);
+  for (const simple of commands) runSimple({ ...simple, line: command.line }, state, facts, () => undefined);
 }
 
 /**
@@ -642,6 +690,17 @@ function chainMeaning(state: State, facts: HostFacts): RunScriptMeaning {
     }
     return options;
   };
+  const readEnvdir = (subject: ScriptValue) => {
+    const dir = canonicalText(subject);
+    const resolved = path.posix.join(state.cwd, dir);
+    const known = facts.envdirs?.[resolved] ?? facts.envdirs?.[dir];
+    if (known)
+      for (const [name, value] of Object.entries(known)) {
+        environment.set(name, value === null ? null : knownValue(value));
+        environmentFiles.set(name, `${resolved}/${name}`);
+      }
+    else environmentFrom.push(dir);
+  };
   while (at < fields.length) {
     const written = take();
     const program = resolveProgram(written);
@@ -684,17 +743,33 @@ function chainMeaning(state: State, facts: HostFacts): RunScriptMeaning {
           environment.set("UID", uidOf(user, "uid", facts));
           environment.set("GID", uidOf(user, "gid", facts));
         }
-        if (base === "envdir") {
-          const dir = canonicalText(subject);
-          const resolved = path.posix.join(state.cwd, dir);
-          const known = facts.envdirs?.[resolved] ?? facts.envdirs?.[dir];
-          if (known)
-            for (const [name, value] of Object.entries(known)) {
-              environment.set(name, value === null ? null : knownValue(value));
-              environmentFiles.set(name, `${resolved}/${name}`);
-            }
-          else environmentFrom.push(dir);
+        if (base === "envdir") readEnvdir(subject);
+        continue;
+      }
+      case "chpst": {
+        // runit's chpst: -U user[:group] as envuidgid, -e dir as envdir; -u, limits and the rest change how the server runs.
+        let more = false;
+        while (at < fields.length) {
+          const text = valueText(fields[at]);
+          if (text === undefined || !/^-[A-Za-z0-9/]/.test(text)) break;
+          arg();
+          const letter = text[1];
+          if ("P012v".includes(letter)) {
+            more ||= letter !== "v";
+            continue;
+          }
+          const value = text.length > 2 ? knownValue(text.slice(2)) : arg();
+          if (letter === "U") {
+            const [user, group] = canonicalText(value).split(":");
+            environment.set("UID", uidOf(user, "uid", facts));
+            environment.set("GID", group === undefined ? uidOf(user, "gid", facts) : lookupValue({ kind: "command", subject: `getent group ${group}` }));
+          } else if (letter === "e") readEnvdir(value);
+          else {
+            if ("mdofcrt".includes(letter)) state.limits.set(`chpst -${letter}`, canonicalText(value));
+            more = true;
+          }
         }
+        stage.environmentOnly = !more;
         continue;
       }
       case "env": {

@@ -98,17 +98,25 @@ export function importService(scripts: ServiceScripts): ImportedService {
   const serverIndex = chain.findIndex((stage) => stage.operands);
   if (serverIndex < 0) {
     // A chain this reading does not follow may still run qmail-smtpd: say so rather than call it something else.
-    if (/qmail-smtpd/.test(scripts.run))
-      throw new ImportError(`${runFile}:${chain[0]?.line ?? 0}: the exec chain as read has no tcpserver or sslserver, though the script names qmail-smtpd: it starts the server in a way this import does not follow; import this service by hand`);
+    if (/qmail-smtpd/.test(scripts.run)) {
+      // What the reading could not evaluate is the likely cause: name those lines.
+      const unread = meaning.notes.map((note) => `line ${note.line}: ${note.reason}`);
+      throw new ImportError(
+        `${runFile}:${chain[0]?.line ?? 0}: the exec chain as read has no tcpserver or sslserver, though the script names qmail-smtpd: it starts the server in a way this import does not follow${unread.length > 0 ? ` (${unread.join("; ")})` : ""}; import this service by hand`,
+      );
+    }
     throw new ImportError(`${runFile}: the exec chain has no tcpserver or sslserver and no qmail-smtpd: this is not an SMTP service qmail-fleet can manage`);
   }
   for (const stage of chain.slice(0, serverIndex))
     warn(runFile, stage.line, `${describeStage(stage)} before the server: no option for it; the rendered script runs the server directly`);
-  for (const stage of meaning.chain.filter((s) => s.environmentOnly)) {
+  let envdirNamed = false;
+  for (const stage of meaning.chain.filter((s) => s.environmentOnly || path.posix.basename(canonicalText(s.program)) === "chpst")) {
     const base = path.posix.basename(canonicalText(stage.program));
-    if (base === "envdir" && meaning.environmentFrom.length > 0)
+    if ((base === "envdir" || base === "chpst") && meaning.environmentFrom.length > 0 && !envdirNamed) {
+      envdirNamed = true;
       warn(runFile, stage.line, `envdir ${meaning.environmentFrom.join(", ")}: its variables could not be read; import them by hand`);
-    else if (base !== "env" && base !== "envdir" && !(base === "envuidgid" && server0HasU(chain)))
+    } else if (!stage.environmentOnly) continue; // named above, before the server
+    else if (base !== "env" && base !== "envdir" && !((base === "envuidgid" || base === "chpst") && server0HasU(chain)))
       warn(runFile, stage.line, `${describeStage(stage)}: no option for it; the rendered script passes tcpserver -u/-g instead`);
   }
   if (meaning.environmentCleared) warn(runFile, chain[serverIndex].line, "env -i (an empty environment): no option for it; the rendered script keeps the environment svscan gives");
@@ -328,7 +336,10 @@ function serviceUser(
     const lookup = meaning.environment.get("UID");
     const envUser = lookup ? soleLookup(lookup) : undefined;
     const envGid = meaning.environment.get("GID") ?? undefined;
-    if (envUser?.kind === "uid") return { name: envUser.subject, gid: envGid, warning: `envuidgid ${envUser.subject} with tcpserver -U: imported as user ${envUser.subject} (the rendered script passes -u/-g)` };
+    const by = meaning.chain.some((stage) => path.posix.basename(canonicalText(stage.program)) === "chpst") ? "chpst -U" : "envuidgid";
+    const byNumber = lookup && valueText(lookup) !== undefined ? Object.entries(accounts).find(([, ids]) => ids.uid === valueText(lookup)) : undefined;
+    if (byNumber) return { name: byNumber[0], gid: envGid, warning: `${by} ${byNumber[0]} with tcpserver -U: imported as user ${byNumber[0]} (the rendered script passes -u/-g)` };
+    if (envUser?.kind === "uid") return { name: envUser.subject, gid: envGid, warning: `${by} ${envUser.subject} with tcpserver -U: imported as user ${envUser.subject} (the rendered script passes -u/-g)` };
     return { warning: "tcpserver -U without envuidgid: set user by hand", gid: envGid };
   }
   if (uid === undefined || uid === true) return { gid, warning: "no tcpserver -u: the server would run as root; the rendered script runs it as user (qmaild by default)" };
@@ -370,6 +381,9 @@ function serviceGroup(
 ): { name?: string; warning?: string } {
   if (gid === undefined) return {};
   const lookup = soleLookup(gid);
+  // chpst -U user:group names the group itself.
+  const named = lookup?.kind === "command" ? /^getent group ([A-Za-z0-9_][A-Za-z0-9_.-]*)$/.exec(lookup.subject)?.[1] : undefined;
+  if (named !== undefined) return { name: named };
   const number = lookup?.kind === "gid" ? accounts[lookup.subject]?.gid : valueText(gid);
   const name = number !== undefined && /^[0-9]+$/.test(number) ? groups[number] : undefined;
   if (name !== undefined) return { name };
@@ -543,17 +557,17 @@ function importLog(
   const log = group("log");
   const chain = meaning.chain.filter((stage) => !stage.environmentOnly);
   const last = chain[chain.length - 1];
+  if (path.posix.basename(canonicalText(last.program)) !== "multilog") {
+    // e.g. runit's `chpst -ulog svlogd -tt ./main`: another logger, whatever runs it.
+    warn(file, last.line, `the log runs ${chain.map(describeStage).join(" ")}, not multilog: the rendered log script runs multilog as the log user into ./main, with the log options at their defaults; set log by hand`);
+    return;
+  }
   for (const stage of chain.slice(0, -1)) {
     const base = path.posix.basename(canonicalText(stage.program));
     if (base === "setuidgid" && stage.args.length === 1 && valueText(stage.args[0]) !== undefined) log.user = valueText(stage.args[0]);
     else warn(file, stage.line, `${describeStage(stage)}: no option for it; the rendered log script runs setuidgid USER multilog`);
   }
   const program = canonicalText(last.program);
-  if (path.posix.basename(program) !== "multilog") {
-    // e.g. runit's `chpst -ulog svlogd -tt ./main`: another logger, whatever runs it.
-    warn(file, last.line, `the log runs ${describeStage(last)}, not multilog: the rendered log script runs multilog as the log user into ./main, with the log options at their defaults; set log by hand`);
-    return;
-  }
   if (!chain.some((stage) => path.posix.basename(canonicalText(stage.program)) === "setuidgid"))
     warn(file, last.line, "multilog is not started through setuidgid: the rendered log script runs it as the log user");
   if (program !== "multilog") {

@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { meaningDifferences, meaningSummary, runScriptMeaning, RunScriptError, sameMeaning } from "../../../lib/import/run-script-meaning";
 import { corpusEntries } from "../../import/corpus";
+import { canonicalText } from "../../../lib/import/script-value";
 
 const meaning = runScriptMeaning;
 
@@ -132,7 +133,13 @@ describe("notes and errors", () => {
   });
 
   it("a script without a final exec is refused", () => {
-    expect(() => meaning("#!/bin/sh\ntcpserver 0 25 qmail-smtpd\n")).toThrow(RunScriptError);
+    expect(() => meaning("#!/bin/sh\necho starting\n")).toThrow(RunScriptError);
+  });
+
+  it("a server run as the last command without exec is read as the exec, and named", () => {
+    const read = meaning("#!/bin/sh\ntcpserver 0 25 qmail-smtpd\n");
+    expect(read.chain.map((stage) => canonicalText(stage.program))).toEqual(["tcpserver", "qmail-smtpd"]);
+    expect(read.notes.map((n) => [n.line, n.reason])).toEqual([[2, "the server is run without exec: the shell stays the supervised process, so svc's signals reach the shell, not the server"]]);
   });
 
   it("unbalanced quotes are refused with the line", () => {
