@@ -194,11 +194,23 @@ export function importService(scripts: ServiceScripts): ImportedService {
     else warn(runFile, server.line, `${serverName} -${letter}${value === true ? "" : ` ${canonicalText(value)}`}: no option for it; the rendered script runs ${serverName} without it (${OUT_IF_NEEDED})`);
 
   // The stages between the server and qmail-smtpd.
-  const smtpd = chain[chain.length - 1];
+  let smtpd = chain[chain.length - 1];
   const other = chain.slice(serverIndex + 1).find((stage) => NOT_SMTP_DAEMONS[path.posix.basename(canonicalText(stage.program))]);
   if (other) {
     const base = path.posix.basename(canonicalText(other.program));
     throw new ImportError(`${runFile}:${other.line}: the server runs ${base} (${NOT_SMTP_DAEMONS[base]}), not qmail-smtpd: qmail-fleet manages SMTP services only`);
+  }
+  // A wrapper that starts qmail-smtpd itself (spamdyke -f CONF qmail-smtpd ...): no option holds it.
+  const isSmtpd = (value: ScriptValue) => /^qmail-smtpd/.test(path.posix.basename(canonicalText(value)));
+  if (!isSmtpd(smtpd.program) && smtpd.args.length > 0 && serverIndex < chain.length - 1) {
+    const at = smtpd.args.findIndex(isSmtpd);
+    const wrapper = [canonicalText(smtpd.program), ...smtpd.args.slice(0, at < 0 ? undefined : at).map(canonicalText)].join(" ");
+    if (at < 0)
+      throw new ImportError(
+        `${runFile}:${smtpd.line}: the server runs ${wrapper}, not qmail-smtpd: a wrapper that starts qmail-smtpd from its own configuration has no option (smtpdProgram is one program without arguments); import this service by hand`,
+      );
+    warn(runFile, smtpd.line, `${wrapper} is a wrapper that runs qmail-smtpd: no option for it; the rendered script runs ${canonicalText(smtpd.args[at])} directly, without the wrapper (${OUT_IF_NEEDED})`);
+    smtpd = { program: smtpd.args[at], args: smtpd.args.slice(at + 1), line: smtpd.line };
   }
   for (const stage of chain.slice(serverIndex + 1, -1)) {
     const program = canonicalText(stage.program);
