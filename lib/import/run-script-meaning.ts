@@ -206,6 +206,12 @@ export function runScriptMeaning(text: string, options: MeaningOptions = {}): Ru
     stderrToLog: false,
   };
   for (const [name, value] of options.inherited ?? []) state.variables.set(name, { value, exported: true, line: 0 });
+  // A script saved with DOS line ends cannot start: the kernel looks for the interpreter "/bin/sh\r".
+  if (options.firstLine === undefined && text.includes("\r\n"))
+    throw new RunScriptError(
+      "line 1: CRLF (DOS) line endings: the script cannot start (its interpreter reads as \"/bin/sh\\r\"), so this service does not run on the host today; convert the file to LF line endings (dos2unix), check that the service runs, then import it",
+      1,
+    );
   let commands;
   try {
     const shift = (options.firstLine ?? 1) - 1;

@@ -142,6 +142,19 @@ describe("notes and errors", () => {
     expect(read.notes.map((n) => [n.line, n.reason])).toEqual([[2, "the server is run without exec: the shell stays the supervised process, so svc's signals reach the shell, not the server"]]);
   });
 
+  it("a script with CRLF line endings cannot start, and is refused at line 1 as not running today", () => {
+    const script = "#!/bin/sh\r\nexec 2>&1\r\nexec tcpserver -u 999 -g 995 0 25 /var/qmail/bin/qmail-smtpd\r\n";
+    let error: unknown;
+    try {
+      meaning(script);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(RunScriptError);
+    expect((error as RunScriptError).line).toBe(1);
+    expect((error as Error).message).toMatch(/CRLF .*cannot start.*does not run on the host today/);
+  });
+
   it("unbalanced quotes are refused with the line", () => {
     expect(() => meaning("#!/bin/sh\nexport A='x\n")).toThrow(/line 2/);
   });
