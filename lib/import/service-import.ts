@@ -266,6 +266,14 @@ export function importService(scripts: ServiceScripts): ImportedService {
     const trueKnown = hostIndependent(smtpd.args[2], "auth.trueProgram", smtpd.line);
     if (checkpasswordKnown !== undefined) auth.checkpasswordProgram = checkpasswordKnown;
     if (trueKnown !== undefined) auth.trueProgram = trueKnown;
+  } else if (smtpd.args.length === 2) {
+    // qmailtoaster's and the netqmail AUTH patch's form: no LOCAL before the checkpassword program.
+    const [checkpassword, trueProgram] = smtpd.args.map(canonicalText);
+    warn(
+      runFile,
+      smtpd.line,
+      `qmail-smtpd ${checkpassword} ${trueProgram}: this host's qmail-smtpd takes AUTH as CHECKPW TRUE (two arguments, the AUTH patch of qmailtoaster and netqmail); the config models the combined patch, whose qmail-smtpd takes LOCAL CHECKPW TRUE, so auth.method checkpassword would render qmail-smtpd LOCAL ${checkpassword} ${trueProgram}, which this qmail-smtpd reads as a checkpassword program named LOCAL: the imported service offers no AUTH; keep it only once the host runs the combined patch's qmail-smtpd (then set auth method checkpassword, checkpasswordProgram ${checkpassword}, trueProgram ${trueProgram}), else leave the service out of the config`,
+    );
   } else if (smtpd.args.length > 0)
     warn(
       runFile,
@@ -518,7 +526,9 @@ function importEnvironment(
     const needs: Record<string, string> = { rblsmtpd: "rblsmtpd", jgreylist: "jgreylist" };
     if (!entry || (owner && needs[owner] && !bases.has(needs[owner])) || (owner === "simscan" && !fields.simscan) || name === "QMAILQUEUE") {
       const why = !entry
-        ? meaning.shellReads.has(name)
+        ? name === "AUTH"
+          ? "the combined patch's run script reads AUTH to decide whether qmail-smtpd's command line gets the checkpassword program; qmail-smtpd itself does not read it, so leaving it out changes nothing: AUTH is offered through auth.method (checkpassword, or cdb with AUTH_CDB)"
+          : meaning.shellReads.has(name)
           ? "the `sh -c` script reads it (its command line is imported with the value put in); the rendered script does not export it, so qmail-smtpd and what it starts no longer get it: nothing to do unless one of them reads it"
           : `no option for it${similarVariableHint(name, table)}; the rendered script does not set it, so qmail-smtpd and what it starts no longer get it (${OUT_IF_NEEDED})`
         : `${needs[owner!] ?? owner} is not in the chain, so the option would not write it`;

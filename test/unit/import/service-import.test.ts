@@ -24,7 +24,23 @@ describe("importService", () => {
   it("says that a service whose AUTH arguments have no option offers no AUTH once imported", () => {
     const imported = importService({ name: "smtp", dir: "/var/qmail/supervise/smtp", run: script("/var/qmail/bin/qmail-smtpd /home/vpopmail/bin/vchkpw /bin/true") });
     const messages = imported.warnings.map((w) => `${w.line}: ${w.message}`);
-    expect(messages.some((m) => m.startsWith("3: qmail-smtpd with 2 argument(s)") && m.includes("the imported service offers no AUTH"))).toBe(true);
+    expect(messages.some((m) => m.startsWith("3: qmail-smtpd /home/vpopmail/bin/vchkpw /bin/true: this host's qmail-smtpd takes AUTH as CHECKPW TRUE") && m.includes("the imported service offers no AUTH"))).toBe(true);
+  });
+
+  it("for the two-argument AUTH form, never advises a config that would break this host's AUTH", () => {
+    const imported = importService({ name: "smtp", dir: "/var/qmail/supervise/smtp", run: script("/var/qmail/bin/qmail-smtpd /home/vpopmail/bin/vchkpw /bin/true") });
+    const message = imported.warnings.find((w) => w.message.includes("vchkpw"))!.message;
+    // It says the forms differ and what the option would render, and advises checkpassword only with the combined patch's qmail-smtpd.
+    expect(message).toContain("the config models the combined patch, whose qmail-smtpd takes LOCAL CHECKPW TRUE");
+    expect(message).toContain("would render qmail-smtpd LOCAL /home/vpopmail/bin/vchkpw /bin/true");
+    expect(message).toMatch(/keep it only once the host runs the combined patch's qmail-smtpd \(then set auth method checkpassword[^)]*\), else leave the service out of the config$/);
+    expect(imported.fields.auth).toBeUndefined();
+  });
+
+  it("AUTH=1, the combined patch script's switch, is named as one qmail-smtpd does not read", () => {
+    const run = script("/var/qmail/bin/qmail-smtpd").replace("exec tcpserver", "AUTH=1; export AUTH\nexec tcpserver");
+    const imported = importService({ name: "smtp", dir: "/var/qmail/supervise/smtp", run });
+    expect(imported.warnings.find((w) => w.message.startsWith("AUTH=1: "))?.message).toContain("qmail-smtpd itself does not read it");
   });
 });
 
