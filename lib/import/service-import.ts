@@ -165,6 +165,12 @@ export function importService(scripts: ServiceScripts): ImportedService {
   else if (connections !== undefined) fields.maxConnections = integerOr(connections, () => warn(runFile, server.line, `-c ${connections} is not a number`));
   const backlog = knownText("b", "backlog");
   if (backlog !== undefined) fields.backlog = integerOr(backlog, () => warn(runFile, server.line, `-b ${backlog} is not a number`));
+  // -c "$(cat control/concurrencyincoming)": the file was read for the import; the config holds its value from now on.
+  for (const [letter, option] of [["c", "maxConnections"], ["b", "backlog"]] as const) {
+    const read = filesReadFor(scripts, (stage) => stage.operands !== undefined, letter);
+    if (read.length > 0 && fields[option] !== undefined)
+      warn(runFile, server.line, `${serverName} -${letter} is read from ${read.join(", ")} when the script starts; the imported config holds its value (${option} ${String(fields[option])}), so the rendered script no longer reads ${read.length > 1 ? "them" : "it"} and later edits of ${read.join(", ")} no longer take effect: change ${option} in the stack config instead`);
+  }
 
   // User and local name.
   const user = serviceUser(server, take, meaning, scripts.accounts ?? {});
@@ -317,6 +323,25 @@ export function importService(scripts: ServiceScripts): ImportedService {
 }
 
 export class ImportError extends Error {}
+
+/**
+ * The host files an option of a chain stage is read from when the script
+ * starts (`-c "$(cat control/concurrencyincoming)"`): the script read again,
+ * as if those files were not known.
+ */
+function filesReadFor(scripts: ServiceScripts, which: (stage: ChainStage) => boolean, letter: string): string[] {
+  const files = scripts.facts?.files ?? {};
+  if (Object.keys(files).length === 0) return [];
+  let unread: RunScriptMeaning;
+  try {
+    unread = runScriptMeaning(scripts.run, { serviceDir: scripts.dir, facts: { ...scripts.facts, files: {}, absentFiles: [] } });
+  } catch {
+    return [];
+  }
+  const value = unread.chain.find(which)?.options?.get(letter);
+  if (value === undefined || value === true) return [];
+  return value.segments.flatMap((s) => (typeof s !== "string" && (s.kind === "contents" || s.kind === "firstLine") && files[s.subject] !== undefined ? [s.subject] : []));
+}
 
 /** What to do about a construct the config cannot express. */
 const OUT_IF_NEEDED = "leave the service out of the config if it needs it";
