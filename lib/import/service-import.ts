@@ -25,7 +25,7 @@ export interface ServiceScripts {
   /** The host's qmail directory, when known (default /var/qmail). */
   hostQmailDir?: string;
   facts?: HostFacts;
-  /** The first line of the service's control/me, for values that embed it ("$LOCAL ESMTP"). */
+  /** The first line of <hostQmailDir>/control/me, for values that embed it ("$LOCAL ESMTP"). */
   localName?: string;
   /** The host's accounts (from /etc/passwd), to name a user given by number. */
   accounts?: Record<string, { uid: string; gid: string }>;
@@ -288,7 +288,7 @@ export function importService(scripts: ServiceScripts): ImportedService {
     );
 
   // The environment, through the option tables.
-  importEnvironment(meaning, fields, group, references, scripts.localName, ssl, (where, message) => warn(where.file ?? runFile, where.line, message), chain);
+  importEnvironment(meaning, fields, group, references, scripts.localName === undefined ? undefined : { file: `${scripts.hostQmailDir ?? "/var/qmail"}/control/me`, name: scripts.localName }, ssl, (where, message) => warn(where.file ?? runFile, where.line, message), chain);
   if (fields.forceTls === true && fields.certificateFile === undefined && !ssl) {
     fields.certificateFile = references.certificateFile = `${qmailDir}/control/servercert.pem`;
     warn(runFile, meaning.variables.get("FORCE_TLS")?.line ?? chain[0].line, `FORCE_TLS without TLS_SERVER_CERT: qmail-smtpd reads ${qmailDir}/control/servercert.pem; certificateFile is set to it, which the rendered script exports as TLS_SERVER_CERT`);
@@ -453,7 +453,7 @@ function importEnvironment(
   fields: Record<string, unknown>,
   group: (name: string) => Record<string, unknown>,
   references: ImportedService["references"],
-  localName: string | undefined,
+  localName: { file: string; name: string } | undefined,
   ssl: boolean,
   warn: (where: { file?: string; line: number }, message: string) => void,
   chain: ChainStage[],
@@ -483,9 +483,10 @@ function importEnvironment(
     const known = valueText(value);
     if (known !== undefined) return known;
     // "$LOCAL ESMTP": control/me's first line, known from the host, written out.
-    const onlyLocal = value.segments.every((s) => typeof s === "string" || (s.kind === "firstLine" && s.subject.endsWith("/control/me")));
-    if (onlyLocal && localName !== undefined) {
-      const written = value.segments.map((s) => (typeof s === "string" ? s : localName)).join("");
+    // Only the control/me whose first line was read: another qmail directory's may name another host.
+    const onlyLocal = localName !== undefined && value.segments.every((s) => typeof s === "string" || (s.kind === "firstLine" && s.subject === localName.file));
+    if (onlyLocal) {
+      const written = value.segments.map((s) => (typeof s === "string" ? s : localName.name)).join("");
       warn(lineOf(name), `${name}=${canonicalText(value)} is written out as ${JSON.stringify(written)} (the script reads control/me when it starts; the config holds the text)`);
       return written;
     }
@@ -625,7 +626,7 @@ function importLog(
   log.timestamps = false;
   let size = "99999";
   let count = "10";
-  let directory: string | undefined;
+  const directories: string[] = [];
   for (const value of last.args) {
     const action = canonicalText(value);
     const [head, lookup, ...more] = value.segments;
@@ -642,12 +643,14 @@ function importLog(
     if (action === "t") log.timestamps = true;
     else if (/^s[0-9]+$/.test(action)) size = action.slice(1);
     else if (/^n[0-9]+$/.test(action)) count = action.slice(1);
-    else if (action.startsWith(".") || action.startsWith("/")) {
-      if (directory !== undefined) warn(file, last.line, `multilog writes a second log directory ${action}: no option for it; the rendered log script writes ./main only (${OUT_IF_NEEDED})`);
-      directory = action;
-    } else warn(file, last.line, `multilog action ${action}: no option for it; the rendered log script leaves it out (${OUT_IF_NEEDED})`);
+    else if (action.startsWith(".") || action.startsWith("/")) directories.push(action);
+    else warn(file, last.line, `multilog action ${action}: no option for it; the rendered log script leaves it out (${OUT_IF_NEEDED})`);
   }
-  if (directory !== "./main") warn(file, last.line, `multilog writes to ${directory ?? "no directory"}: the rendered log script writes to ./main`);
+  // The rendered log script writes ./main: the script's ./main is kept, every other directory is named.
+  const kept = directories.includes("./main") ? "./main" : directories[0];
+  if (kept !== "./main") warn(file, last.line, `multilog writes to ${kept ?? "no directory"}: the rendered log script writes to ./main`);
+  for (const directory of directories.filter((d, i) => d !== kept || directories.indexOf(d) !== i))
+    warn(file, last.line, `multilog writes a second log directory ${directory}: no option for it; the rendered log script writes ./main only (${OUT_IF_NEEDED})`);
   log.maxFileSize = Number(size);
   log.maxFiles = Number(count);
   const logPath = meaning.environment.get("PATH");
