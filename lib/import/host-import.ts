@@ -219,7 +219,8 @@ export async function importHost(source: HostSource, options: ImportOptions): Pr
   let scriptLines = 0;
   for (const { name, link, dir, imported } of services_) {
     if (!imported) continue;
-    scriptLines += imported.warnings.length;
+    // Lines of the service's own files; a host fact (a group /etc/group does not name) counts with the other warnings.
+    scriptLines += imported.warnings.filter((w) => w.file.startsWith(`${dir}/`)).length;
     if (!/^[a-z0-9][a-z0-9_-]*$/.test(name)) warn({ file: link, line: 0, message: `the name ${name} is not a valid service name in the config: rename it` });
     warnings.push(...imported.warnings);
     superviseDirs.push(path.posix.dirname(dir));

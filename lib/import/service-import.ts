@@ -179,7 +179,8 @@ export function importService(scripts: ServiceScripts): ImportedService {
   // The group: what tcpserver -g (or envuidgid) really gets, named by /etc/group; a script qmail-fleet wrote names it in its GID variable.
   const groupName = generatedFor ? groupFromGeneratedScript(meaning, user.name) : undefined;
   const served = groupName === undefined ? serviceGroup(user.gid, scripts.accounts ?? {}, scripts.groups ?? {}) : { name: groupName };
-  if (served.warning) warn(runFile, server.line, served.warning);
+  // A group /etc/group does not name is a fact of the host, not a line of run left out (the rendered -g is the same id).
+  if (served.warning) served.hostFact ? warn("/etc/group", 0, `${served.warning} (${runFile}:${server.line})`) : warn(runFile, server.line, served.warning);
   if (served.name) fields.group = served.name;
   const local = take("l");
   let localText: string | undefined;
@@ -423,7 +424,7 @@ function serviceGroup(
   gid: ScriptValue | undefined,
   accounts: Record<string, { uid: string; gid: string }>,
   groups: Record<string, string>,
-): { name?: string; warning?: string } {
+): { name?: string; warning?: string; hostFact?: boolean } {
   if (gid === undefined) return {};
   const lookup = soleLookup(gid);
   // chpst -U user:group names the group itself.
@@ -433,7 +434,10 @@ function serviceGroup(
   const name = number !== undefined && /^[0-9]+$/.test(number) ? groups[number] : undefined;
   if (name !== undefined) return { name };
   const why = number === undefined ? "its group is looked up on the host and the import could not read which it is" : `no group with id ${number} is in /etc/group`;
-  return { warning: `-g ${canonicalText(gid)}: ${why}; group is left unset (default nofiles), and the group owns the SSL key and auth.cdb the service reads: set group by hand to the service's group` };
+  return {
+    warning: `-g ${canonicalText(gid)}: ${why}; group is left unset (default nofiles), and the group owns the SSL key and auth.cdb the service reads: set group by hand to the service's group`,
+    hostFact: number !== undefined,
+  };
 }
 
 /** The group a script qmail-fleet wrote names in its GID variable (NOFILESGID → nofiles): the renderer's own convention. */

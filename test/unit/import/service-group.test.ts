@@ -37,7 +37,7 @@ describe("the service group", () => {
     const service = importService({ name: "smtpd", dir: DIR, run: jms1Style, logRun: LOG, facts, accounts, groups: {} });
     expect(service.fields.group).toBeUndefined();
     expect(lines(service.warnings)).toContain(
-      `${DIR}/run:8: -g 2108: no group with id 2108 is in /etc/group; group is left unset (default nofiles), and the group owns the SSL key and auth.cdb the service reads: set group by hand to the service's group`,
+      `/etc/group:0: -g 2108: no group with id 2108 is in /etc/group; group is left unset (default nofiles), and the group owns the SSL key and auth.cdb the service reads: set group by hand to the service's group (${DIR}/run:8)`,
     );
   });
 
