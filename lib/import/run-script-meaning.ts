@@ -256,7 +256,7 @@ export function runScriptMeaning(text: string, options: MeaningOptions = {}): Ru
       note(command, `joined by '${command.joinedBy}': not evaluated`);
       continue;
     }
-    if (command === commands[commands.length - 1] && runsWithoutExec(command)) {
+    if (command === commands[commands.length - 1] && runsWithoutExec(command) && !backgrounded(text, command.endLine - (options.firstLine ?? 1) + 1)) {
       // The last command runs a server without exec: the shell stays the supervised process.
       state.exec = { command, prefix: [] };
       for (const redirection of command.redirections) if (redirection === "2>&1") state.stderrToLog = true;
@@ -365,6 +365,11 @@ function runsWithoutExec(command: SimpleCommand): boolean {
   const name = wordText(command.words[0]);
   if (name === undefined) return false;
   return SERVERS.has(path.posix.basename(name));
+}
+
+/** True when the script's line ends its command with `&`: started in the background, the script then exits. */
+function backgrounded(script: string, line: number): boolean {
+  return /(^|[^&])&[ \t]*(#.*)?$/.test(script.split("\n")[line - 1] ?? "");
 }
 
 /**

@@ -155,6 +155,10 @@ describe("notes and errors", () => {
     expect((error as Error).message).toMatch(/CRLF .*cannot start.*does not run on the host today/);
   });
 
+  it("a server started in the background is not read as the exec (the script exits, supervise starts it again)", () => {
+    expect(() => meaning("#!/bin/sh\ntcpserver 0 25 qmail-smtpd &\n")).toThrow(RunScriptError);
+  });
+
   it("unbalanced quotes are refused with the line", () => {
     expect(() => meaning("#!/bin/sh\nexport A='x\n")).toThrow(/line 2/);
   });
