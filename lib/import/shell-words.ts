@@ -54,6 +54,8 @@ export function readShellCommands(script: string): ShellCommand[] {
 class ShellReader {
   private pos = 0;
   private line = 1;
+  /** Here-documents opened on the current line, whose bodies start after its newline. */
+  private pendingHereDocs: Array<{ delimiter: string; stripTabs: boolean; line: number }> = [];
 
   constructor(private readonly src: string) {}
 
@@ -131,9 +133,43 @@ class ShellReader {
     if (c === "\n") {
       this.pos++;
       this.line++;
+      this.skipHereDocBodies();
       return ";";
     }
     return undefined;
+  }
+
+  /**
+   * The bodies of the here-documents opened on the line just ended: data fed
+   * to a command, not script lines, so none of it is read as a command.
+   */
+  private skipHereDocBodies(): void {
+    for (const { delimiter, stripTabs, line } of this.pendingHereDocs.splice(0)) {
+      for (;;) {
+        if (this.pos >= this.src.length)
+          throw new ShellSyntaxError(`the here-document opened at line ${line} has no closing '${delimiter}' line`, line);
+        const end = this.src.indexOf("\n", this.pos);
+        const bodyLine = this.src.slice(this.pos, end < 0 ? this.src.length : end);
+        this.pos = end < 0 ? this.src.length : end + 1;
+        if (end >= 0) this.line++;
+        if ((stripTabs ? bodyLine.replace(/^\t+/, "") : bodyLine) === delimiter) break;
+      }
+    }
+  }
+
+  /** `<<WORD` or `<<-WORD` at pos: the redirection, with its body remembered to skip after this line. */
+  private tryHereDoc(): string | undefined {
+    const match = /^[0-9]*<<(-?)/.exec(this.src.slice(this.pos, this.pos + 5));
+    if (!match) return undefined;
+    const start = this.pos;
+    this.pos += match[0].length;
+    this.skipSpaces();
+    const word = this.readWord();
+    // Quotes around the delimiter only stop expansion in the body; the delimiter is the word without them.
+    const delimiter = word.map((part) => (part.kind === "text" ? part.text : "")).join("");
+    if (delimiter === "" || word.some((part) => part.kind !== "text")) throw new ShellSyntaxError("a here-document delimiter this reader cannot read", this.line);
+    this.pendingHereDocs.push({ delimiter, stripTabs: match[1] === "-", line: this.line });
+    return this.src.slice(start, this.pos).replace(/\s+/g, "");
   }
 
   private tryCompound(): CompoundCommand | undefined {
@@ -162,9 +198,13 @@ class ShellReader {
         this.skipComment();
         continue;
       }
+      if (this.tryHereDoc()) continue;
       if (c === "\n" || c === ";" || c === "&" || c === "|" || c === "(" || c === ")") {
-        if (c === "\n") this.line++;
         this.pos++;
+        if (c === "\n") {
+          this.line++;
+          this.skipHereDocBodies();
+        }
         atCommand = true;
         continue;
       }
@@ -174,6 +214,8 @@ class ShellReader {
       }
       const wordStart = this.pos;
       this.readWord();
+      // A redirection sign (`<`, `>`) is no word: step over it rather than stand still.
+      if (this.pos === wordStart) this.pos++;
       const text = this.src.slice(wordStart, this.pos);
       if (atCommand && text in OPENERS && OPENERS[text] === closer) depth++;
       else if (atCommand && text === closer && --depth === 0) return;
@@ -221,6 +263,8 @@ class ShellReader {
   }
 
   private tryRedirection(): string | undefined {
+    const hereDoc = this.tryHereDoc();
+    if (hereDoc) return hereDoc;
     const match = /^[0-9]*(>>|>&|<&|>|<)/.exec(this.src.slice(this.pos, this.pos + 4));
     if (!match) return undefined;
     const start = this.pos;
@@ -397,6 +441,7 @@ class ShellReader {
       if (c === "\n") {
         this.pos++;
         this.line++;
+        this.skipHereDocBodies();
       } else if (c === "#") this.skipComment();
       else return;
     }
