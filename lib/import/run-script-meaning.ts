@@ -108,6 +108,10 @@ interface State {
   notes: ScriptNote[];
   limits: Map<string, string>;
   stderrToLog: boolean;
+  /** Variables `unset` removed and not set since: empty in the script, absent from the program's environment. */
+  unset: Set<string>;
+  /** The line being read, for variables `${NAME:=default}` sets. */
+  line: number;
   exec?: { command: SimpleCommand; prefix: Array<[string, ScriptValue]> };
 }
 
@@ -204,6 +208,8 @@ export function runScriptMeaning(text: string, options: MeaningOptions = {}): Ru
     notes: [],
     limits: new Map(),
     stderrToLog: false,
+    unset: new Set(),
+    line: 0,
   };
   for (const [name, value] of options.inherited ?? []) state.variables.set(name, { value, exported: true, line: 0 });
   // A script saved with DOS line ends cannot start: the kernel looks for the interpreter "/bin/sh\r".
@@ -281,6 +287,7 @@ function runSimple(
   facts: HostFacts,
   note: (c: SimpleCommand, reason: string) => void,
 ): void {
+  state.line = command.line;
   const words = command.words;
   // Leading NAME=value words.
   const assignments: Array<[string, ScriptValue]> = [];
@@ -312,6 +319,7 @@ function runSimple(
           continue;
         }
         const old = state.variables.get(variable);
+        if (!old && state.unset.has(variable)) continue; // exported, but still unset
         state.variables.set(variable, {
           value: old?.value ?? lookupValue({ kind: "inherited", subject: variable }),
           exported: true,
@@ -319,6 +327,30 @@ function runSimple(
         });
       }
     }
+    return;
+  }
+  if (name === "unset" && rest.slice(1).every((word) => /^(-v|[A-Za-z_][A-Za-z0-9_]*)$/.test(wordText(word) ?? ""))) {
+    for (const word of rest.slice(1)) {
+      const variable = wordText(word)!;
+      if (variable === "-v") continue;
+      state.variables.delete(variable);
+      state.unset.add(variable);
+    }
+    return;
+  }
+  // `readonly NAME=value` assigns as `NAME=value` does; `readonly NAME` changes no value.
+  if (name === "readonly" && rest.length > 1 && rest.slice(1).every((word) => splitAssignment(word) || /^[A-Za-z_][A-Za-z0-9_]*$/.test(wordText(word) ?? ""))) {
+    for (const word of rest.slice(1)) {
+      const assignment = splitAssignment(word);
+      if (!assignment) continue;
+      const old = state.variables.get(assignment.name);
+      state.variables.set(assignment.name, { value: expandJoined(assignment.value, state, facts), exported: old?.exported ?? INHERITED_EXPORTED.has(assignment.name), line: command.line });
+    }
+    return;
+  }
+  // `: ${IP:=192.0.2.10}`: the expansions are all it does (they may set variables).
+  if (name === ":" && rest.slice(1).every((word) => word.every((part) => part.kind === "variable"))) {
+    for (const word of rest.slice(1)) expandJoined(word, state, facts);
     return;
   }
   if (name === "exec") {
@@ -651,7 +683,10 @@ function globMatches(pattern: string, text: string): boolean {
 
 function chainMeaning(state: State, facts: HostFacts): RunScriptMeaning {
   const { command, prefix } = state.exec!;
+  state.line = command.line;
   const environment = new Map<string, ScriptValue | null>();
+  // svscan's PATH, unset, is taken from the program; others were never there.
+  for (const name of state.unset) if (!state.variables.has(name) && INHERITED_EXPORTED.has(name)) environment.set(name, null);
   for (const [name, variable] of state.variables) if (variable.exported) environment.set(name, variable.value);
   for (const [name, value] of prefix) environment.set(name, value);
   let environmentCleared = false;
@@ -943,7 +978,14 @@ function expandPart(part: Word[number], state: State, facts: HostFacts): ScriptV
         return text !== "" || part.alternative.ifEmpty ? expandJoined(part.alternative.word, state, facts) : knownValue("");
       }
       if (variable && (valueText(variable.value) !== "" || !part.fallback)) return variable.value;
-      if (part.fallback) return expandJoined(part.fallback, state, facts);
+      if (part.fallback) {
+        const value = expandJoined(part.fallback, state, facts);
+        // ${NAME:=default}: the default is also assigned.
+        if (part.assignDefault)
+          state.variables.set(part.name, { value, exported: variable?.exported ?? INHERITED_EXPORTED.has(part.name), line: state.line });
+        return value;
+      }
+      if (state.unset.has(part.name)) return knownValue("");
       return lookupValue({ kind: "inherited", subject: part.name });
     }
     case "command":

@@ -7,7 +7,7 @@
 /** One piece of a word, before expansion. */
 export type WordPart =
   | { kind: "text"; text: string; quoted: boolean }
-  | { kind: "variable"; name: string; quoted: boolean; fallback?: Word; alternative?: { word: Word; ifEmpty: boolean } }
+  | { kind: "variable"; name: string; quoted: boolean; fallback?: Word; assignDefault?: boolean; alternative?: { word: Word; ifEmpty: boolean } }
   | { kind: "command"; text: string; quoted: boolean };
 
 export type Word = WordPart[];
@@ -384,7 +384,7 @@ class ShellReader {
       this.pos += plain[0].length;
       return { kind: "variable", name: plain[1], quoted };
     }
-    const braced = /^\$\{([A-Za-z_][A-Za-z0-9_]*)(:?[-+])?/.exec(rest);
+    const braced = /^\$\{([A-Za-z_][A-Za-z0-9_]*)(:?[-+=])?/.exec(rest);
     if (braced) {
       this.pos += braced[0].length;
       let inner: Word | undefined;
@@ -397,7 +397,7 @@ class ShellReader {
       else throw new ShellSyntaxError(`\${${braced[1]}...} is more than this reader understands`, this.line);
       // ${NAME+word}: word when NAME is set (${NAME:+word}: set and not empty), else nothing.
       if (braced[2]?.endsWith("+")) return { kind: "variable", name: braced[1], quoted, alternative: { word: inner!, ifEmpty: braced[2] === "+" } };
-      return { kind: "variable", name: braced[1], quoted, fallback: inner };
+      return { kind: "variable", name: braced[1], quoted, fallback: inner, ...(braced[2]?.endsWith("=") ? { assignDefault: true } : {}) };
     }
     return undefined;
   }
