@@ -6,7 +6,7 @@
 // first line of control/me, envdir contents) comes in as facts, or stays a
 // named unknown.
 import * as path from "node:path";
-import { readShellCommands, ShellSyntaxError, type CompoundCommand, type SimpleCommand, type Word } from "./shell-words";
+import { readShellCommands, ShellSyntaxError, type CompoundCommand, type ShellCommand, type SimpleCommand, type Word } from "./shell-words";
 import {
   canonicalText,
   joinValues,
@@ -232,7 +232,8 @@ export function runScriptMeaning(text: string, options: MeaningOptions = {}): Ru
   const note = (c: { line: number; endLine: number; text: string }, reason: string) =>
     state.notes.push({ line: c.line, endLine: c.endLine, text: firstLine(c.text), reason });
 
-  for (const command of commands) {
+  for (let index = 0; index < commands.length; index++) {
+    const command = commands[index];
     if (state.exec) {
       note(command, "after the final exec: never runs");
       continue;
@@ -258,6 +259,10 @@ export function runScriptMeaning(text: string, options: MeaningOptions = {}): Ru
       continue;
     }
     if (command.joinedBy === "||" && isExitOnFailure(command)) continue; // `X=$(id -u u) || exit 111`
+    if (!state.exec && settingAfterCheck(command, commands[index + 1], commands[index + 2], state, facts)) {
+      index++;
+      continue;
+    }
     if (command.joinedBy === "&&" || command.joinedBy === "||" || command.joinedBy === "|" || command.joinedBy === "&") {
       note(command, `joined by '${command.joinedBy}': not evaluated`);
       continue;
@@ -423,6 +428,37 @@ function sourceFile(command: SimpleCommand, file: string | undefined, state: Sta
   }
   if (!onlySettings(commands)) return note(command, `sources ${resolved}, which does more than set variables: not evaluated`);
   for (const simple of commands) runSimple({ ...simple, line: command.line }, state, facts, () => undefined);
+}
+
+/**
+ * `test -f FILE && VAR=value` (or `|| VAR=value`): a setting that runs on a
+ * check's outcome, read as the if form is. A check on values the reading
+ * knows is evaluated; otherwise the setting is taken to run and the note
+ * says so. False when the pair is not of this form.
+ */
+function settingAfterCheck(check: SimpleCommand, setting: ShellCommand | undefined, after: ShellCommand | undefined, state: State, facts: HostFacts): boolean {
+  if (setting?.kind !== "simple" || (setting.joinedBy !== "&&" && setting.joinedBy !== "||") || !onlySettings([{ ...setting, joinedBy: ";" }])) return false;
+  if (after?.kind === "simple" && after.joinedBy !== ";") return false; // a longer list: named as before
+  const runsOnSuccess = setting.joinedBy === "&&";
+  const result = testResult(check.text, state, facts);
+  if (result !== undefined) {
+    if (result === runsOnSuccess) runSimple(setting, state, facts, () => undefined);
+    return true;
+  }
+  runSimple(setting, state, facts, () => undefined);
+  const names = assignedNames(setting.text.replace(/^export\s+/, ""));
+  const values = names.map((name) => {
+    const variable = state.variables.get(name)!;
+    return `${name}=${canonicalText(variable.value)}${variable.exported ? " (exported)" : " (not exported)"}`;
+  });
+  state.notes.push({
+    line: check.line,
+    endLine: setting.endLine,
+    text: firstLine(check.text),
+    reason: `a setting of ${names.join(", ")} joined to a check by '${setting.joinedBy}' (a conditional variable assignment): the check is not evaluated`,
+    assumed: `the import assumed the check ${runsOnSuccess ? "succeeds" : "fails"}, so ${values.join(", ")}; if it does not on the host, change the imported option by hand`,
+  });
+  return true;
 }
 
 /**
