@@ -36,7 +36,7 @@ import {
   type Observation,
 } from "./host-operations";
 import { planChanges, serviceStatus, startFilesChangedAt, type ChangePlan, type ServiceActions } from "./change-plan";
-import { factsNeeded, serviceScriptAt } from "./run-script-comparison";
+import { factsNeeded, lookupsNotYetMade, serviceScriptAt } from "./run-script-comparison";
 import { READING_INTERVAL_MS, recentlyStarted, restartingServices } from "./restart-loop";
 import { addedServicesReport, servicesTakenOver, takeoverReport } from "./takeover-report";
 import type { EngineLog } from "./engine-log";
@@ -357,7 +357,15 @@ async function withScriptsToReplace(session: HostSession, desired: HostConfigura
     scripts.push({ text, runsIn: script.runsIn }, { text: spec.text, runsIn: script.runsIn });
   }
   if (scripts.length === 0) return observation;
-  return { ...observation, files, facts: await readHostFacts(session, factsNeeded(scripts)) };
+  const asked = factsNeeded(scripts);
+  let facts = await readHostFacts(session, asked);
+  // What a sourced settings file looks up (MAXSMTPD=`cat control/concurrencyincoming`) shows once its text is known.
+  const more = lookupsNotYetMade(factsNeeded(scripts, facts), asked);
+  if (more.users.length + more.files.length + more.envdirs.length > 0) {
+    const extra = await readHostFacts(session, more);
+    facts = { users: { ...facts.users, ...extra.users }, files: { ...facts.files, ...extra.files }, envdirs: { ...facts.envdirs, ...extra.envdirs } };
+  }
+  return { ...observation, files, facts };
 }
 
 /** Every path and service of the given configurations, once each. */

@@ -7,7 +7,7 @@
 // Pure: the texts and the facts come in, a yes or no goes out.
 import * as path from "node:path";
 import { meaningDifferences, runScriptMeaning, type HostFacts, type RunScriptMeaning } from "../lib/import/run-script-meaning";
-import type { Lookup, ScriptValue } from "../lib/import/script-value";
+import { filesSourced, type Lookup, type ScriptValue } from "../lib/import/script-value";
 import type { RestartTarget, ServiceSpec } from "./types";
 
 /** A service's run or log/run script, by its path. */
@@ -60,8 +60,13 @@ export interface FactRequest {
   envdirs: string[];
 }
 
-/** The host lookups the scripts make (`id -u qmaild`, `head -1 control/me`, `envdir ./env`), each once. */
-export function factsNeeded(scripts: Array<{ text: string; runsIn: string }>): FactRequest {
+/**
+ * The host lookups the scripts make (`id -u qmaild`, `head -1 control/me`,
+ * `envdir ./env`, `. control/conf-common`), each once. Given the facts read so
+ * far, it also names what the sourced files' settings look up, so a caller
+ * asks again until nothing new is needed (`lookupsNotYetMade`).
+ */
+export function factsNeeded(scripts: Array<{ text: string; runsIn: string }>, known: HostFacts = {}): FactRequest {
   const users = new Set<string>();
   const files = new Set<string>();
   const envdirs = new Set<string>();
@@ -71,11 +76,20 @@ export function factsNeeded(scripts: Array<{ text: string; runsIn: string }>): F
   };
   const walk = (value: ScriptValue | null) => value?.segments.forEach((segment) => typeof segment !== "string" && note(segment));
   for (const { text, runsIn } of scripts) {
-    const meaning = meaningOf(text, runsIn, {});
+    // A sourced settings file is read like the script's own lines, so both readings need its text.
+    for (const file of filesSourced(text, runsIn)) files.add(file);
+    const meaning = meaningOf(text, runsIn, known);
     if (typeof meaning === "string") continue;
     for (const stage of meaning.chain) [stage.program, ...stage.args].forEach(walk);
     for (const value of meaning.environment.values()) walk(value);
+    for (const variable of meaning.variables.values()) walk(variable.value);
     for (const dir of meaning.environmentFrom) envdirs.add(path.posix.isAbsolute(dir) ? dir : path.posix.join(runsIn, dir));
   }
   return { users: [...users].sort(), files: [...files].sort(), envdirs: [...envdirs].sort() };
+}
+
+/** What `wanted` asks for that `asked` did not; empty lists when nothing is new. */
+export function lookupsNotYetMade(wanted: FactRequest, asked: FactRequest): FactRequest {
+  const fresh = (list: string[], before: string[]) => list.filter((item) => !before.includes(item));
+  return { users: fresh(wanted.users, asked.users), files: fresh(wanted.files, asked.files), envdirs: fresh(wanted.envdirs, asked.envdirs) };
 }

@@ -10,6 +10,7 @@ import { buildValidRcptTo } from "../cdb/validrcptto";
 import { runScriptMeaning, RunScriptError, type HostFacts } from "./run-script-meaning";
 import { importService, ImportError, type ImportWarning } from "./service-import";
 import type { HostSource } from "./host-source";
+import { filesSourced } from "./script-value";
 import { commented, toYaml, type YamlNode, type YamlObject } from "./yaml-writer";
 
 export interface ImportOptions {
@@ -89,8 +90,8 @@ async function factsFor(run: string, logRun: string | undefined, serviceDir: str
     for (const dir of first.environmentFrom) envdirs.add(path.posix.join(index === 0 ? serviceDir : `${serviceDir}/log`, dir));
   }
   // Files the script sources (`. /var/qmail/control/conf-common`), and the lookups their settings make.
-  const sourced = [...run.matchAll(/^[ \t]*(?:\.|source)[ \t]+(\S+)[ \t]*(?:#.*)?$/gm)].map((m) => m[1].replace(/^(['"])(.*)\1$/, "$2"));
-  for (const file of sourced) if (!file.includes("$")) lookups.add(file.startsWith("/") ? path.posix.normalize(file) : path.posix.join(serviceDir, file));
+  const sourced = filesSourced(run, serviceDir);
+  for (const file of sourced) lookups.add(file);
   if (lookups.size === 0 && envdirs.size === 0) return {};
   const batch = await source.readBatch({ files: [...lookups], dirs: [...envdirs] });
   if (sourced.length > 0) {

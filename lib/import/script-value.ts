@@ -4,6 +4,7 @@
 // same way whatever the script's spelling (`id -u x` in backquotes or $(...),
 // `head -1` or `head -n 1`), so two scripts that compute the same thing give
 // the same text.
+import * as path from "node:path";
 
 export type Lookup =
   | { kind: "uid"; subject: string }
@@ -71,3 +72,14 @@ export function describeLookup(lookup: Lookup): string {
 export function canonicalText(value: ScriptValue): string {
   return value.segments.map((s) => (typeof s === "string" ? s : describeLookup(s))).join("");
 }
+
+/**
+ * The files a script sources (`. /var/qmail/control/conf-common`), resolved
+ * against the directory it runs in; a name that depends on a variable is left
+ * out (only the host could tell it).
+ */
+export function filesSourced(script: string, runsIn: string): string[] {
+  const names = [...script.matchAll(/^[ \t]*(?:\.|source)[ \t]+(\S+)[ \t]*(?:#.*)?$/gm)].map((m) => m[1].replace(/^(['"])(.*)\1$/, "$2"));
+  return names.filter((name) => !name.includes("$")).map((name) => (name.startsWith("/") ? path.posix.normalize(name) : path.posix.join(runsIn, name)));
+}
+

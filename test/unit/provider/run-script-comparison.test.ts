@@ -1,7 +1,7 @@
 // Whether a declared script runs what the host's runs: an if block whose
 // then-branch the reading takes is an assumption, never proof of sameness.
 import { describe, expect, it } from "vitest";
-import { whatRunsDifferently } from "../../../provider/run-script-comparison";
+import { factsNeeded, lookupsNotYetMade, whatRunsDifferently } from "../../../provider/run-script-comparison";
 
 const DIR = "/var/qmail/supervise/smtpd";
 const declared = "#!/bin/sh\nexec 2>&1\nVALIDRCPTTO_CDB=/var/qmail/control/validrcptto.cdb\nexport VALIDRCPTTO_CDB\nexec tcpserver -v -R -u 7791 -g 2108 0 25 /var/qmail/bin/qmail-smtpd\n";
@@ -62,5 +62,26 @@ describe("a variable the program does not get", () => {
   it("PATH removed is not svscan's PATH, and a value is not absent", () => {
     expect(whatRunsDifferently(withEnvdir, without, DIR, { envdirs: { [`${DIR}/env`]: { PATH: null } } })).toEqual(["PATH: (removed) → (not set)"]);
     expect(whatRunsDifferently(withEnvdir, without, DIR, { envdirs: { [`${DIR}/env`]: { LOGMFROM: "1" } } })).toEqual(['LOGMFROM: "1" → (not set)']);
+  });
+});
+
+describe("a settings file the host's script sources", () => {
+  const sourcing = "#!/bin/sh\nexec 2>&1\n. /var/qmail/control/conf-rocks\nexec tcpserver -v -R -u 7791 -g 2108 0 25 /var/qmail/bin/qmail-smtpd\n";
+  const settingsInScript = "#!/bin/sh\nexec 2>&1\nexport DATABYTES=2000000\nexport MAXRCPT=100\nexec tcpserver -v -R -u 7791 -g 2108 0 25 /var/qmail/bin/qmail-smtpd\n";
+  const conf = "DATABYTES=2000000\nexport DATABYTES\nMAXRCPT=100; export MAXRCPT\n";
+
+  it("is among the facts the take-over reads, with what its settings look up once its text is known", () => {
+    const scripts = [{ text: sourcing.replace(". /var", ". ../../control/x\n. /var"), runsIn: DIR }];
+    const asked = factsNeeded(scripts);
+    expect(asked.files).toEqual(["/var/qmail/control/conf-rocks", "/var/qmail/control/x"]);
+    const known = { files: { "/var/qmail/control/conf-rocks": "MAXSMTPD=`cat /var/qmail/control/concurrencyincoming`\nexport MAXSMTPD\n" } };
+    expect(lookupsNotYetMade(factsNeeded(scripts, known), asked)).toEqual({ users: [], files: ["/var/qmail/control/concurrencyincoming"], envdirs: [] });
+  });
+
+  it("whose values equal the declared script's runs the same: no restart", () => {
+    expect(whatRunsDifferently(sourcing, settingsInScript, DIR, { files: { "/var/qmail/control/conf-rocks": conf } })).toEqual([]);
+    expect(whatRunsDifferently(sourcing, settingsInScript, DIR, { files: { "/var/qmail/control/conf-rocks": conf.replace("100", "50") } })).toEqual([
+      expect.stringContaining("MAXRCPT"),
+    ]);
   });
 });
