@@ -282,8 +282,46 @@ export function runScriptMeaning(text: string, options: MeaningOptions = {}): Ru
     }
     runSimple(command, state, facts, note);
   }
-  if (!state.exec) throw new RunScriptError("the script has no final `exec` of a server: nothing to import", commands[commands.length - 1]?.line);
+  if (!state.exec) throw noFinalExec(commands);
+  const broken = brokenContinuation(text, state.exec.command, (options.firstLine ?? 1) - 1);
+  if (broken !== undefined)
+    throw new RunScriptError(
+      `line ${broken}: the line ends in a backslash followed by a space, so it does not continue on line ${broken + 1}: the shell ends the exec at line ${broken}, so this service does not run on the host today; delete the blank after the backslash, check that the service runs, then import it`,
+      broken,
+    );
   return chainMeaning(state, facts);
+}
+
+/** Why no exec was found: one inside a block the reading does not choose a branch of, by line, or none at all. */
+function noFinalExec(commands: ShellCommand[]): RunScriptError {
+  for (const command of commands) {
+    if (command.kind !== "compound") continue;
+    // `exec PROGRAM`, not `exec 2>&1`, on any of the block's lines.
+    const execLines = command.text
+      .split("\n")
+      .flatMap((text, i) => (/(^|[;&|({ \t])exec[ \t]+(?![0-9]*[<>])[^ \t#;]/.test(text) ? [command.line + i] : []));
+    if (execLines.length === 0) continue;
+    const block = command.keyword === "if" ? "an if/else" : describeCompound(command.keyword);
+    const where = execLines.length === 1 ? `line ${execLines[0]}` : `lines ${execLines.join(", ")}`;
+    return new RunScriptError(
+      `line ${command.line}: the server's exec (${where}) is inside ${block} (lines ${command.line}-${command.endLine}) whose branches the import does not choose between: nothing to import; write the run script with the one exec the host runs as its last line, check that the service runs, then import it`,
+      command.line,
+    );
+  }
+  return new RunScriptError("the script has no final `exec` of a server: nothing to import", commands[commands.length - 1]?.line);
+}
+
+/**
+ * The line of the exec command that ends in `\ ` (a backslash, then blanks)
+ * with more to come: the shell reads an escaped space and ends the command,
+ * so what was meant as its next line runs, if ever, as a command of its own.
+ */
+function brokenContinuation(text: string, exec: SimpleCommand, shift: number): number | undefined {
+  const lines = text.split("\n");
+  const last = exec.endLine - shift;
+  const ending = /(^|[^\\])(\\\\)*\\[ \t]+$/;
+  if (!ending.test(lines[last - 1] ?? "")) return undefined;
+  return lines.slice(last).some((line) => line.trim() !== "" && !line.trim().startsWith("#")) ? last + shift : undefined;
 }
 
 function runSimple(
