@@ -46,6 +46,9 @@ export function addedServicesReport(host: string, services: string[], desired: H
     for (const path of plan.writes.filter(ofService)) lines.push(...writeLines(path, desired, observation, plan));
     lines.push(serviceLine(plan.services.find((service) => service.name === name)!));
   }
+  // Files outside every service directory (a validrcptto.cdb rebuilt in sorted order) are written by the same update.
+  const inAService = (path: string) => Object.values(desired.services).some((service) => path.startsWith(`${service.dir}/`));
+  for (const path of plan.writes.filter((path) => !inAService(path))) lines.push(...writeLines(path, desired, observation, plan));
   return lines.join("\n");
 }
 

@@ -82,6 +82,17 @@ describe("services an update takes over", () => {
   });
 });
 
+describe("files outside the services' directories", () => {
+  it("are named in the added services' report when the same update writes them", () => {
+    const CDB = "/var/qmail/control/validrcptto.cdb";
+    const withCdb: HostConfigurationArgs = { ...desired, files: { ...desired.files, [CDB]: { ...script("g", "", "smtpd", "service"), kind: "cdb", mode: "0644", text: undefined, restarts: [] } } };
+    const host: Observation = { ...observation, files: new Map([...observation.files, [CDB, { ...onHost("h"), mode: "0644" }]]) };
+    const report = addedServicesReport("mx1", ["submission"], withCdb, host, planChanges("mx1", previous, withCdb, host)).split("\n");
+    expect(report).toContain(`  written: ${CDB} (bytes differ)`);
+    expect(report.filter((line) => line.includes(`${SUP}/fresh/`))).toEqual([]);
+  });
+});
+
 describe("a cdb the host built itself", () => {
   it("is said to be built from the stack config from now on when the take-over rewrites it", () => {
     const CDB = "/var/qmail/control/tcp.smtp.cdb";
