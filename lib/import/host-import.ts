@@ -350,7 +350,7 @@ function importHeader(
     `Imported by qmail-fleet import from ${sourceName} (${serviceDir}).`,
     `${plural(counts.imported, "service", "services")} imported${counts.notImported > 0 ? `, ${counts.notImported} not (refused: the import printed why)` : ""}.`,
     `${plural(counts.scriptLines, "line", "lines")} of their scripts could not be expressed: each is listed above its service.`,
-    ...(counts.checkFindings > 0 ? [`${plural(counts.checkFindings, "finding", "findings")} of the config check (hazards acknowledged, or to fix by hand): printed by the import.`] : []),
+    ...(counts.checkFindings > 0 ? [`${plural(counts.checkFindings, "finding", "findings")} of the config check (hazards acknowledged, what validate warns about, or to fix by hand): printed by the import.`] : []),
     ...(counts.other > 0 ? [`${plural(counts.other, "other warning", "other warnings")} (link names, directories, the files the options point at): printed by the import.`] : []),
     "Check with: npx qmail-fleet validate <this file>",
   ];
@@ -389,8 +389,6 @@ async function readServices(
       continue;
     }
     const logRun = scripts.files.get(`${dir}/log/run`);
-    if (scripts.files.get(`${dir}/down`) !== undefined)
-      warn({ file: `${dir}/down`, line: 0, message: "the service is down on purpose (a down file): pulumi up removes the down file and starts the service; leave the service out of the config if it must stay down" });
     const runText = run.toString("utf8");
     try {
       const facts = await factsFor(runText, logRun?.toString("utf8"), dir, source);
@@ -398,6 +396,9 @@ async function readServices(
       const localName = me?.toString("utf8").split("\n")[0];
       const imported = importService({ name, dir, run: runText, ...(localName ? { localName } : {}), ...(logRun ? { logRun: logRun.toString("utf8") } : {}), hostQmailDir: qmailDir, facts, accounts, groups });
       out.push({ name, link, dir, imported });
+      // Only a service the config will hold is started by pulumi up.
+      if (scripts.files.get(`${dir}/down`) !== undefined)
+        warn({ file: `${dir}/down`, line: 0, message: "the service is down on purpose (a down file): pulumi up removes the down file and starts the service; leave the service out of the config if it must stay down" });
     } catch (error) {
       if (!(error instanceof Error) || error.name === "TypeError" || error.name === "RangeError") throw error;
       // The file and line go in front of the warning; the message need not say them again.
@@ -424,8 +425,7 @@ async function finalTarget(source: HostSource, file: string): Promise<string> {
 /** A service that runs with a hazard today keeps running with it: acknowledged, and said so. */
 function acknowledgeHazards(raw: Record<string, unknown>, serviceFields: Array<Record<string, unknown>>, services: YamlNode[], warn: (w: ImportWarning) => void): void {
   const parsed = parseFleetConfig(raw, {});
-  if (parsed.ok) return;
-  for (const error of parsed.errors) {
+  for (const error of parsed.ok ? [] : parsed.errors) {
     const match = /^hosts\[0\]\.services\[(\d+)\][^:]*$/.exec(error.path);
     const hazard = /^hazard ([a-z-]+):/.exec(error.message);
     if (match && hazard) {
@@ -438,6 +438,11 @@ function acknowledgeHazards(raw: Record<string, unknown>, serviceFields: Array<R
       warn({ file: `service ${String(fields.name)}`, line: 0, message: `${error.message.replace(/; change it, or accept.*$/, "")}: acknowledged in the imported config; review it` });
     } else warn({ file: "the imported config", line: 0, message: `does not validate, fix it by hand: ${error.path}: ${error.message}` });
   }
+  // What `qmail-fleet validate` would warn about the config as written; the hazards acknowledged above are said already.
+  const checked = parseFleetConfig(raw, {});
+  if (checked.ok)
+    for (const warning of checked.warnings.filter((w) => !/^hazard [a-z-]+ \(acknowledged\)/.test(w.message)))
+      warn({ file: "the imported config", line: 0, message: `validate warns: ${warning.path}: ${warning.message}` });
 }
 
 function escapeRegExp(text: string): string {

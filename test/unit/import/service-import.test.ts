@@ -68,6 +68,16 @@ describe("importHost", () => {
       expect(result.warnings.filter((w) => w.file === "/var/qmail/supervise/smtpd/down").map((w) => w.message)).toEqual([
         "the service is down on purpose (a down file): pulumi up removes the down file and starts the service; leave the service out of the config if it must stay down",
       ]);
+
+      // A service the import leaves out (here a POP3 server) is not started by pulumi up: no word about its down file.
+      const pop3 = path.join(root, "var/qmail/supervise/pop3d");
+      fs.mkdirSync(pop3, { recursive: true });
+      fs.writeFileSync(path.join(pop3, "run"), "#!/bin/sh\nexec tcpserver 0 110 qmail-popup mx1 checkpassword qmail-pop3d Maildir 2>&1\n");
+      fs.writeFileSync(path.join(pop3, "down"), "");
+      fs.symlinkSync("/var/qmail/supervise/pop3d", path.join(root, "service/pop3d"));
+      const again = await importHost(new DirectorySource(root), { hostName: "mx1", address: "192.0.2.25", hostKey });
+      expect(again.warnings.some((w) => w.file === "/var/qmail/supervise/pop3d/run" && w.message.startsWith("service not imported"))).toBe(true);
+      expect(again.warnings.filter((w) => w.file === "/var/qmail/supervise/pop3d/down")).toEqual([]);
     } finally {
       fs.rmSync(root, { recursive: true, force: true });
     }
