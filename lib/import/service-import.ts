@@ -384,8 +384,8 @@ function serviceUser(
     const envGid = meaning.environment.get("GID") ?? undefined;
     const by = meaning.chain.some((stage) => path.posix.basename(canonicalText(stage.program)) === "chpst") ? "chpst -U" : "envuidgid";
     const byNumber = lookup && valueText(lookup) !== undefined ? Object.entries(accounts).find(([, ids]) => ids.uid === valueText(lookup)) : undefined;
-    if (byNumber) return { name: byNumber[0], gid: envGid, warning: `${by} ${byNumber[0]} with tcpserver -U: imported as user ${byNumber[0]} (the rendered script passes -u/-g)` };
-    if (envUser?.kind === "uid") return { name: envUser.subject, gid: envGid, warning: `${by} ${envUser.subject} with tcpserver -U: imported as user ${envUser.subject} (the rendered script passes -u/-g)` };
+    if (byNumber) return { name: byNumber[0], gid: envGid, warning: `${by} ${byNumber[0]} with tcpserver -U: imported as user ${byNumber[0]} (the rendered script passes -u/-g, so UID and GID are no longer in the server's environment)` };
+    if (envUser?.kind === "uid") return { name: envUser.subject, gid: envGid, warning: `${by} ${envUser.subject} with tcpserver -U: imported as user ${envUser.subject} (the rendered script passes -u/-g, so UID and GID are no longer in the server's environment)` };
     return { warning: "tcpserver -U without envuidgid: set user by hand", gid: envGid };
   }
   if (uid === undefined || uid === true) return { gid, warning: "no tcpserver -u: the server would run as root; the rendered script runs it as user (qmaild by default)" };

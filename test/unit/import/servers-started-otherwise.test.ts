@@ -53,7 +53,7 @@ exec chpst -U qmaild:nofiles \\
     expect(service.fields).toMatchObject({ ip: "0" });
     expect(service.fields.user).toBeUndefined(); // qmaild, the default
     const warnings = lines(service.warnings);
-    expect(warnings).toContain("/etc/sv/smtpd/run:3: chpst -U qmaild with tcpserver -U: imported as user qmaild (the rendered script passes -u/-g)");
+    expect(warnings).toContain("/etc/sv/smtpd/run:3: chpst -U qmaild with tcpserver -U: imported as user qmaild (the rendered script passes -u/-g, so UID and GID are no longer in the server's environment)");
     expect(warnings.join("\n")).not.toMatch(/not an SMTP service|no option for it; the rendered script passes/);
   });
 
