@@ -119,6 +119,11 @@ export function importService(scripts: ServiceScripts): ImportedService {
     else if (base !== "env" && base !== "envdir" && !((base === "envuidgid" || base === "chpst") && server0HasU(chain)))
       warn(runFile, stage.line, `${describeStage(stage)}: no option for it; the rendered script passes tcpserver -u/-g instead`);
   }
+  // The rendered script writes the envdir's values out, so the directory stays on the host unread.
+  const envdirsRead = [...new Set([...meaning.environmentFiles.values()].map((file) => path.posix.dirname(file)))].sort();
+  const envdirStage = meaning.chain.find((stage) => ["envdir", "chpst"].includes(path.posix.basename(canonicalText(stage.program))));
+  if (envdirsRead.length > 0 && envdirStage)
+    warn(runFile, envdirStage.line, `envdir ${envdirsRead.join(", ")}: its values are imported into the config and the rendered run script, which no longer reads the directory: later edits there take no effect; edit the stack config instead`);
   if (meaning.environmentCleared) warn(runFile, chain[serverIndex].line, "env -i (an empty environment): no option for it; the rendered script keeps the environment svscan gives");
 
   const server = chain[serverIndex];
