@@ -225,28 +225,26 @@ class ShellReader {
     throw new ShellSyntaxError(`'${closer}' missing`, this.line);
   }
 
+  /** Skips from the opening `quote` at pos past its closing one (single quotes and backquotes nest nothing here). */
+  private skipPast(quote: string, name: string): void {
+    const end = this.src.indexOf(quote, this.pos + 1);
+    if (end < 0) throw new ShellSyntaxError(`unterminated ${name}`, this.line);
+    this.countLines(this.src.slice(this.pos, end));
+    this.pos = end + 1;
+  }
+
   private skipBody(open: string, close: string): void {
     let depth = 1;
     while (this.pos < this.src.length) {
       const c = this.src[this.pos];
       // Quoted text and escapes, skipped whole (a closer in them does not count); not the word around them.
-      if (c === "'") {
-        const end = this.src.indexOf("'", this.pos + 1);
-        if (end < 0) throw new ShellSyntaxError("unterminated single quote", this.line);
-        this.countLines(this.src.slice(this.pos, end));
-        this.pos = end + 1;
+      if (c === "'" || c === "`") {
+        this.skipPast(c, c === "'" ? "single quote" : "backquote");
         continue;
       }
       if (c === '"') {
         this.pos++;
         this.readDoubleQuoted();
-        continue;
-      }
-      if (c === "`") {
-        const end = this.src.indexOf("`", this.pos + 1);
-        if (end < 0) throw new ShellSyntaxError("unterminated backquote", this.line);
-        this.countLines(this.src.slice(this.pos, end));
-        this.pos = end + 1;
         continue;
       }
       if (c === "\\") {
