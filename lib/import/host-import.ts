@@ -442,7 +442,7 @@ function acknowledgeHazards(raw: Record<string, unknown>, serviceFields: Array<R
   const checked = parseFleetConfig(raw, {});
   if (checked.ok)
     for (const warning of checked.warnings.filter((w) => !/^hazard [a-z-]+ \(acknowledged\)/.test(w.message)))
-      warn({ file: "the imported config", line: 0, message: `validate warns: ${warning.path}: ${warning.message}` });
+      warn({ file: warning.path, line: 0, message: `validate warns: ${warning.message}` });
 }
 
 function escapeRegExp(text: string): string {
