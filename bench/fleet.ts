@@ -38,6 +38,9 @@
 //   FLEETBENCH_PULUMI_ARGS="--parallel 64"  extra arguments to every pulumi up and preview
 //   FLEETBENCH_FIRST_ADDRESS=127.0.2.51  the first host's address (default 127.0.2.1), for a second bench beside the first
 //   FLEETBENCH_CPU_PROF=DIR     V8 CPU profiles of the program and the provider of every qmail-fleet run
+//   FLEETBENCH_KEEP_HOSTS=1     leave the last fleet running with its stack, to profile runs on it by hand
+//                               (sandbox/pulumi --cwd .state/bench/fleet/project ... --stack bench;
+//                               stop with sandbox/mailhubs stop --dir .sandbox/bench-fleet)
 // PULUMI_* variables set in the environment reach the engine (sandbox/engine-env keeps them).
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -564,7 +567,8 @@ async function main(): Promise<number> {
   } finally {
     await closeControlMasters();
     try {
-      stopHosts(SANDBOX_DIR);
+      if (process.env.FLEETBENCH_KEEP_HOSTS === "1") progress(`hosts left running: stop them with sandbox/mailhubs stop --dir ${SANDBOX_DIR}`);
+      else stopHosts(SANDBOX_DIR);
     } catch (error) {
       failure ??= new Error(`could not stop the sandbox hosts: ${(error as Error).message}`);
     }

@@ -1,10 +1,10 @@
 // Fleet: mailhubs described together, as a stack file describes them:
 // services every host runs, per-host overrides, the files they share and the
 // rollout. Checked in the constructor with the CLI's rules and messages, then
-// built from the library's parts: one Mailhub per host with its SmtpServices,
-// SslKeyFile, AuthCdb, ValidRcptToCdb and TcpRulesCdbs, all through one qmail
-// provider (one SSH key), rolled out in batches: canary hosts first, then
-// batches, each starting only when the one before is healthy.
+// built as one Mailhub per host, its services and shared files given in
+// MailhubArgs (two resources per host: the Mailhub and its HostConfiguration),
+// all through one qmail provider (one SSH key), rolled out in batches: canary
+// hosts first, then batches, each starting only when the one before is healthy.
 import * as pulumi from "./pulumi-sdk";
 import type { z } from "zod";
 import { formatIssues, parseFleetConfig, type FleetConfig, type HostConfig } from "../lib/config";

@@ -1,10 +1,9 @@
 // Mailhub: one host, reached over SSH with its host key pinned, and everything
 // qmail-fleet keeps on it as ONE HostConfiguration, so the host changes as a
 // unit. Its parts (SmtpService, SslKeyFile, AuthCdb, ValidRcptToCdb,
-// TcpRulesCdb) attach to it; once the program's current synchronous turn is
+// TcpRulesCdb components, or the same given in MailhubArgs) attach to it; once the program's current synchronous turn is
 // over, every mailhub plans from all its parts and registers its
 // HostConfiguration. A part that comes later is refused.
-import { basename } from "node:path";
 import * as pulumi from "./pulumi-sdk";
 import { formatIssues, type ConfigIssue, type HostConfig } from "../lib/config";
 import type { FileKind, HostPlan, ServicePlan } from "../lib/host-plan";
@@ -15,15 +14,14 @@ import { pruneBuildFiles } from "../provider/build-files";
 import type { HostConfigurationArgs, RolloutSettings } from "../provider/types";
 import { HostConfiguration, type HostConfigurationInputs } from "./host-configuration-resource";
 import { hostConfigurationArgs } from "./host-configuration";
-import { AuthCdb, type AuthCdbArgs } from "./auth-cdb";
+import type { AuthCdbArgs } from "./auth-cdb";
 import type { MailhubDirectories, SmtpServiceOptions } from "./options";
 import { plannedFile, type PlannedFile } from "./planned-file";
 import { isKnown } from "./part-check";
 import { QmailProvider } from "./qmail-provider";
-import { SmtpService } from "./smtp-service";
-import { SslKeyFile, type SslKeyFileArgs } from "./ssl-key-file";
-import { TcpRulesCdb, type TcpRulesCdbArgs } from "./tcp-rules-cdb";
-import { ValidRcptToCdb, type ValidRcptToCdbArgs } from "./valid-rcpt-to-cdb";
+import type { SslKeyFileArgs } from "./ssl-key-file";
+import type { TcpRulesCdbArgs } from "./tcp-rules-cdb";
+import type { ValidRcptToCdbArgs } from "./valid-rcpt-to-cdb";
 import "./redact-debug-log";
 
 /**
@@ -91,7 +89,7 @@ export interface MailhubArgs extends MailhubDirectories {
    */
   reportWarnings?: boolean;
 
-  // The parts, given here instead of as components of their own; each becomes a child named after the mailhub.
+  // The parts, given here instead of as components of their own: plain parts of the mailhub, no resources.
   /** Services, each with its name: `{ name: "smtpd", preset: "mx", ip: "0" }`. @default [] */
   services?: Array<SmtpServiceOptions & { name: string }>;
   /** The SSL key and certificate file. @default none */
@@ -209,20 +207,24 @@ export class Mailhub extends pulumi.ComponentResource {
       ),
       files: planned.files.map((f) => f.path),
     }));
-    this.createParts(name, args);
+    this.attachArgsParts(args);
     pendingMailhubs.push(this);
     if (pendingMailhubs.length === 1) setImmediate(settleMailhubs);
   }
 
-  /** The parts given in MailhubArgs, as children named after the mailhub. */
-  private createParts(name: string, args: MailhubArgs): void {
-    const child = { parent: this };
+  /**
+   * The parts given in MailhubArgs, attached as they are: no resource of
+   * their own (a host's parts change as one HostConfiguration anyway, and
+   * every resource costs the engine a step on each run and refresh). They are
+   * checked when the mailhub plans, named as its fields.
+   */
+  private attachArgsParts(args: MailhubArgs): void {
     for (const { name: serviceName, ...options } of args.services ?? [])
-      new SmtpService(`${name}-${serviceName}`, { ...options, serviceName, mailhub: this }, child);
-    if (args.sslKeyFile) new SslKeyFile(`${name}-ssl-key`, { ...args.sslKeyFile, mailhub: this }, child);
-    if (args.authCdb) new AuthCdb(`${name}-auth`, { ...args.authCdb, mailhub: this }, child);
-    if (args.validRcptToCdb) new ValidRcptToCdb(`${name}-validrcptto`, { ...args.validRcptToCdb, mailhub: this }, child);
-    for (const set of args.tcpRulesCdbs ?? []) new TcpRulesCdb(`${name}-${basename(set.path)}`, { ...set, mailhub: this }, child);
+      this.attach({ kind: "service", label: `${this.label} services.${serviceName}`, options: { name: serviceName, ...options } });
+    if (args.sslKeyFile) this.attach({ kind: "sslKey", label: `${this.label} sslKeyFile`, ...args.sslKeyFile });
+    if (args.authCdb) this.attach({ kind: "auth", label: `${this.label} authCdb`, ...args.authCdb });
+    if (args.validRcptToCdb) this.attach({ kind: "validRcptTo", label: `${this.label} validRcptToCdb`, ...args.validRcptToCdb });
+    for (const set of args.tcpRulesCdbs ?? []) this.attach({ kind: "tcpRules", label: `${this.label} tcpRulesCdbs[${set.path}]`, ...set });
   }
 
   /** Adds a part's files and services to this host; called by the part's constructor. */

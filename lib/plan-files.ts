@@ -14,7 +14,6 @@
 // the config is the injected reader for validRcptTo.files and tcpRules files.
 import { basename } from "node:path";
 import { describeReadError } from "./source/local-paths";
-import { createPrivateKey, X509Certificate } from "node:crypto";
 import { isEncryptedList, type FleetConfig, type HostConfig, type ServiceConfig } from "./config";
 import type { FileKind, ManagedFile, RestartTarget, SealedFile } from "./host-plan";
 import { AuthSourceError, buildAuthCdb, type AuthUser } from "./cdb/auth";
@@ -23,6 +22,7 @@ import { buildTcpRules, TcpRulesSourceError } from "./cdb/tcprules";
 import { buildOnce } from "./cdb/build-once";
 import { buildValidRcptTo, ValidRcptToSourceError } from "./cdb/validrcptto";
 import { isOpaqueSecret } from "./schema/secret";
+import { readCertificateChain, readPrivateKey } from "./schema/ssl-pair";
 import { DEFAULT_CERTIFICATE_FILE, pemCertificates, type AuthUserConfig, type TcpRuleSet } from "./schema/shared-files";
 
 export class SharedFileError extends Error {}
@@ -145,19 +145,17 @@ export function certificateFileContent(key: string, certificate: string): Buffer
 
 /** e.g. `servercert.pem: ed25519 key + 2 certificates (CN=mx.example.com, valid until 2027-01-31)`. */
 export function certificateSummary(fileName: string, key: string, certificate: string): string {
-  const certificates = pemCertificates(certificate);
-  let keyType = "private";
+  const chain = readCertificateChain(certificate);
+  const keyType = readPrivateKey(key)?.asymmetricKeyType ?? "private";
   let about = "";
-  try {
-    keyType = createPrivateKey(key).asymmetricKeyType ?? keyType;
-    const first = new X509Certificate(certificates[0]);
+  const [first] = chain;
+  // Checked when the config was parsed; a summary never fails a plan.
+  if (first) {
     const name = first.subject.split("\n").find((line) => line.startsWith("CN=")) ?? first.subject.split("\n")[0];
     const until = new Date(first.validTo);
     about = ` (${name}${Number.isNaN(until.getTime()) ? "" : `, valid until ${until.toISOString().slice(0, 10)}`})`;
-  } catch {
-    // Checked when the config was parsed; a summary never fails a plan.
   }
-  return `${fileName}: ${keyType} key + ${certificates.length} certificate${certificates.length === 1 ? "" : "s"}${about}`;
+  return `${fileName}: ${keyType} key + ${chain.length} certificate${chain.length === 1 ? "" : "s"}${about}`;
 }
 
 // --- auth.cdb ----------------------------------------------------------------

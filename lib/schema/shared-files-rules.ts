@@ -1,14 +1,14 @@
 // Checks of the shared-file config that need the cdb builders or crypto: the
 // same rules the builders apply when planning, run early so bad input is
 // refused with its field path before anything is planned. Pure.
-import { createPrivateKey, X509Certificate, type KeyObject } from "node:crypto";
 import { AuthSourceError, authRecords, MIN_SALT_SECRET_BYTES } from "../cdb/auth";
 import { renderTcpRules, TcpRulesSourceError } from "../cdb/tcprules";
 import { buildOnce } from "../cdb/build-once";
 import { buildValidRcptTo, ValidRcptToSourceError } from "../cdb/validrcptto";
 import type { PathKey } from "./issue-path";
 import { isOpaqueSecret, type SecretString } from "./secret";
-import { pemCertificates, type AuthUserConfig, type TcpRuleSet } from "./shared-files";
+import { type AuthUserConfig, type TcpRuleSet } from "./shared-files";
+import { keyMatchesCertificate, readCertificateChain, readPrivateKey } from "./ssl-pair";
 
 export interface Finding {
   /** Relative to the object checked. */
@@ -113,14 +113,8 @@ function lineCount(text: string): number {
 
 /** A warning when the server certificate (the chain's first) is not valid at `now`: clients refuse TLS with it. */
 export function certificateValidityFinding(certificate: string, now: Date): string | undefined {
-  const [first] = pemCertificates(certificate);
-  if (!first) return undefined;
-  let cert: X509Certificate;
-  try {
-    cert = new X509Certificate(first);
-  } catch {
-    return undefined; // sslPairFinding reports it
-  }
+  const [cert] = readCertificateChain(certificate);
+  if (!cert) return undefined; // none, or sslPairFinding reports it
   const day = (text: string) => new Date(text).toISOString().slice(0, 10);
   if (new Date(cert.validTo).getTime() <= now.getTime())
     return `the server certificate expired on ${day(cert.validTo)}: clients refuse TLS with it, and a service that forces TLS gets no mail; renew it`;
@@ -134,21 +128,10 @@ export function certificateValidityFinding(certificate: string, now: Date): stri
  * parses, and the key belongs to the first certificate. Plain values only.
  */
 export function sslPairFinding(key: string, certificate: string): { field: "sslKey" | "sslCertificate"; message: string } | undefined {
-  let privateKey: KeyObject;
-  try {
-    privateKey = createPrivateKey(key);
-  } catch {
-    return { field: "sslKey", message: "sslKey has the shape of a PEM private key but cannot be read as one: copy the whole PEM block again" };
-  }
-  const certificates: X509Certificate[] = [];
-  for (const [index, pem] of pemCertificates(certificate).entries()) {
-    try {
-      certificates.push(new X509Certificate(pem));
-    } catch {
-      return { field: "sslCertificate", message: `certificate ${index + 1} of sslCertificate cannot be read: copy the whole PEM block again` };
-    }
-  }
-  if (!certificates[0].checkPrivateKey(privateKey))
+  if (!readPrivateKey(key)) return { field: "sslKey", message: "sslKey has the shape of a PEM private key but cannot be read as one: copy the whole PEM block again" };
+  const unreadable = readCertificateChain(certificate).findIndex((cert) => cert === undefined);
+  if (unreadable >= 0) return { field: "sslCertificate", message: `certificate ${unreadable + 1} of sslCertificate cannot be read: copy the whole PEM block again` };
+  if (!keyMatchesCertificate(key, certificate))
     return {
       field: "sslKey",
       message: "sslKey does not belong to the first certificate of sslCertificate: give the key of the server certificate, and put the server certificate first, then the intermediates",

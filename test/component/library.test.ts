@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { AuthCdb } from "../../components/auth-cdb";
 import { Fleet } from "../../components/fleet";
 import { hostConfigurationArgs } from "../../components/host-configuration";
-import { Mailhub, settleMailhubs } from "../../components/mailhub";
+import { Mailhub, settleMailhubs, type MailhubArgs } from "../../components/mailhub";
 import { SmtpService } from "../../components/smtp-service";
 import { SslKeyFile } from "../../components/ssl-key-file";
 import { TcpRulesCdb } from "../../components/tcp-rules-cdb";
@@ -103,7 +103,7 @@ describe("a Mailhub composed from parts", () => {
     expect((await output(parts.mailhub.files)).map((f) => f.path).sort()).toEqual(Object.keys(files).sort());
   });
 
-  it("takes the parts in its Args as children named after it", async () => {
+  it("takes the parts in its Args as parts of its own HostConfiguration, with no resource each", async () => {
     const run = await registerProgram((record) => {
       new Mailhub(
         "edge",
@@ -117,8 +117,10 @@ describe("a Mailhub composed from parts", () => {
         { transformations: [record] },
       );
     });
-    expect(run.resources.map((r) => r.key).sort()).toEqual(["HostConfiguration edge", "Mailhub edge", "SmtpService edge-smtpd", "ValidRcptToCdb edge-validrcptto"]);
+    expect(run.resources.map((r) => r.key).sort()).toEqual(["HostConfiguration edge", "Mailhub edge"]);
     const inputs = run.get("HostConfiguration edge").inputs;
+    expect(Object.keys(inputs.services as object)).toEqual(["smtpd"]);
+    expect((inputs.files as Record<string, { summary: string }>)[`${CONTROL}/validrcptto.cdb`].summary).toBe("validrcptto.cdb: 1 address");
     expect(inputs.host).toBe("edge1");
     expect(inputs.connection).toEqual({ address: "192.0.2.30", port: 22, user: "deploy", hostKey: HOST_KEY, sudo: true });
   });
@@ -207,6 +209,28 @@ describe("Args are checked in the constructor with the CLI's rules and messages"
     expect(message).toContain(`SmtpService b: port: services 'a' (0:25) and 'b' (0:25) collide`);
   });
 
+  it("parts in MailhubArgs: their errors are named by the mailhub's field, and stop every host", async () => {
+    await pulumi.runtime.setMocks({ newResource: (a) => ({ id: a.name, state: a.inputs }), call: (a) => a.inputs });
+    const pair = sslPair();
+    const planned = (args: Partial<MailhubArgs>) => {
+      new Mailhub("fine", { connection: { host: "192.0.2.5", hostKey: HOST_KEY }, services: [{ name: "smtpd", ip: "0" }] });
+      new Mailhub("args", { connection: { host: "192.0.2.4", hostKey: HOST_KEY }, services: [{ name: "smtpd", ip: "192.0.2.4" }], ...args });
+      try {
+        settleMailhubs();
+        return "";
+      } catch (error) {
+        return (error as Error).message;
+      }
+    };
+    expect(planned({ services: [{ name: "smtpd", ip: "192.0.2.4", port: 70000 }] })).toBe(
+      `the mailhubs have errors; nothing was changed:\nMailhub args services.smtpd: ${cliMessage({ ip: "192.0.2.4", port: 70000 })}`,
+    );
+    expect(planned({ sslKeyFile: { key: pair.certificate, certificate: pair.certificate } })).toMatch(/^the mailhubs have errors; nothing was changed:\nMailhub args sslKeyFile: key: sslKey holds a certificate, not a private key/);
+    expect(planned({ validRcptToCdb: { addresses: ["no at sign"] } })).toMatch(/\nMailhub args validRcptToCdb: addresses\[0\]/);
+    expect(planned({ authCdb: { users: [{ user: "bob@example.com", password: "pw" }] } })).toMatch(/\nMailhub args authCdb: saltSecret: /);
+    expect(planned({ tcpRulesCdbs: [{ path: `${CONTROL}/tcp.smtp.cdb`, rules: [], file: "rules.txt" }] })).toMatch(/\nMailhub args tcpRulesCdbs\[\/var\/qmail\/control\/tcp\.smtp\.cdb\]: a rule set needs either rules/);
+  });
+
   it("a part that comes after its mailhub planned is refused, saying what to do", async () => {
     await pulumi.runtime.setMocks({ newResource: (a) => ({ id: a.name, state: a.inputs }), call: (a) => a.inputs });
     const hub = new Mailhub("early", { connection: { host: "192.0.2.3", hostKey: HOST_KEY }, services: [{ name: "smtpd", ip: "0" }] });
@@ -233,7 +257,7 @@ describe("Args are checked in the constructor with the CLI's rules and messages"
 });
 
 describe("names", () => {
-  it("two fleets in one program do not collide: children are named after their fleet", async () => {
+  it("two fleets in one program do not collide: mailhubs are named after their fleet", async () => {
     const hosts = (prefix: string): FleetOptionsInput => ({
       services: [{ name: "smtpd", preset: "mx", ip: "0" }],
       hosts: [1, 2].map((i) => ({ name: `mx${i}`, address: `192.0.2.${prefix === "eu" ? i : 100 + i}`, ssh: { hostKey: HOST_KEY } })),
@@ -244,7 +268,6 @@ describe("names", () => {
     });
     expect(run.ofType(TYPES.mailhub).map((r) => r.name).sort()).toEqual(["eu-mx1", "eu-mx2", "us-mx1", "us-mx2"]);
     expect(run.ofType(TYPES.hostConfiguration).map((r) => r.name).sort()).toEqual(["eu-mx1", "eu-mx2", "us-mx1", "us-mx2"]);
-    expect(run.ofType(TYPES.smtpService).map((r) => r.name).sort()).toEqual(["eu-mx1-smtpd", "eu-mx2-smtpd", "us-mx1-smtpd", "us-mx2-smtpd"]);
     expect(run.ofType(TYPES.provider).map((r) => r.name).sort()).toEqual(["eu", "us"]);
     expect(run.get("HostConfiguration us-mx2").inputs.host).toBe("mx2");
   });
