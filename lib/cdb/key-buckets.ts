@@ -6,7 +6,9 @@
 // in sequential streams.
 //
 // A key is stored in its bucket as a record: length (16 bits, little-endian),
-// a flag byte, the source line (32 bits, little-endian), then the key bytes.
+// a flag byte, the key's cdb hash (32 bits, little-endian, computed while the
+// parser reads the key, so the writer does not read the key again for it),
+// then the key bytes.
 // Buckets grow by blocks taken from one pool, so no bucket needs to be sized
 // in advance.
 
@@ -70,6 +72,7 @@ export class KeyBuckets {
   private readonly blockEnd: Uint32Array;
   private poolUsed = 0;
   private lastBucket = 0;
+  private placedBucket = 0;
   private closed = false;
 
   /**
@@ -113,8 +116,8 @@ export class KeyBuckets {
     return lo;
   }
 
-  /** Stores the key source[start, end) with its flag and line. */
-  add(source: Uint8Array, start: number, end: number, flag: number, line: number): void {
+  /** Stores the key source[start, end) with its flag and cdb hash. */
+  add(source: Uint8Array, start: number, end: number, flag: number, hash: number): void {
     const bucket = this.bucketOf(source, start, end);
     const length = end - start;
     const need = KEY_HEAD_BYTES + length;
@@ -128,7 +131,7 @@ export class KeyBuckets {
       if (at + need > this.blockEnd[bucket]) at = this.newBlock(bucket);
       this.cursor[bucket] = at + need;
     }
-    this.writeHead(at, length, flag, line);
+    this.writeHead(at, length, flag, hash);
     const pool = this.pool;
     at += KEY_HEAD_BYTES;
     for (let i = start; i < end; i++) pool[at++] = source[i];
@@ -137,31 +140,42 @@ export class KeyBuckets {
 
   /**
    * For a caller that copies a key while it still reads it: where the key
-   * bytes of a record in `bucket` go, with room for SHORT_KEY_BYTES of them.
-   * Nothing is stored until commitShort().
+   * bytes of a record go, in the bucket of the key whose first bytes (up to
+   * PREFIX_BYTES, or all of a shorter key) are source[start, headEnd), with
+   * room for SHORT_KEY_BYTES of them. Nothing is stored until commitKey().
    */
-  shortKeyAt(bucket: number): number {
+  placeKey(source: Uint8Array, start: number, headEnd: number): number {
+    const bucket = (this.placedBucket = this.bucketOf(source, start, headEnd));
     const at = this.cursor[bucket];
     return (at + KEY_HEAD_BYTES + SHORT_KEY_BYTES > this.blockEnd[bucket] ? this.newBlock(bucket) : at) + KEY_HEAD_BYTES;
   }
 
-  /** Stores the record whose `length` key bytes (at most SHORT_KEY_BYTES) were copied to shortKeyAt(bucket). */
-  commitShort(bucket: number, length: number, flag: number, line: number): void {
+  /** Stores the record whose `length` key bytes (at most SHORT_KEY_BYTES) were copied to where placeKey() said. */
+  commitKey(length: number, flag: number, hash: number): void {
+    const bucket = this.placedBucket;
     const at = this.cursor[bucket];
-    this.writeHead(at, length, flag, line);
+    this.writeHead(at, length, flag, hash);
     this.cursor[bucket] = at + KEY_HEAD_BYTES + length;
     this.counts[bucket]++;
   }
 
-  private writeHead(at: number, length: number, flag: number, line: number): void {
+  /** The pool, where placeKey() places keys. */
+  get target(): Buffer {
+    return this.pool;
+  }
+
+  /** Nothing refers to the source once a key is stored. */
+  endOfPiece(): void {}
+
+  private writeHead(at: number, length: number, flag: number, hash: number): void {
     const pool = this.pool;
     pool[at] = length & 255;
     pool[at + 1] = length >>> 8;
     pool[at + 2] = flag;
-    pool[at + 3] = line & 255;
-    pool[at + 4] = (line >>> 8) & 255;
-    pool[at + 5] = (line >>> 16) & 255;
-    pool[at + 6] = line >>> 24;
+    pool[at + 3] = hash & 255;
+    pool[at + 4] = (hash >>> 8) & 255;
+    pool[at + 5] = (hash >>> 16) & 255;
+    pool[at + 6] = hash >>> 24;
   }
 
   /** Ends the filling: every bucket's blocks are listed in `blocks`. */
@@ -190,4 +204,4 @@ export class KeyBuckets {
 
 export const keyLengthAt = (pool: Uint8Array, record: number) => pool[record] | (pool[record + 1] << 8);
 export const keyFlagAt = (pool: Uint8Array, record: number) => pool[record + 2];
-export const keyLineAt = (pool: Uint8Array, record: number) => (pool[record + 3] | (pool[record + 4] << 8) | (pool[record + 5] << 16) | (pool[record + 6] << 24)) >>> 0;
+export const keyHashAt = (pool: Uint8Array, record: number) => (pool[record + 3] | (pool[record + 4] << 8) | (pool[record + 5] << 16) | (pool[record + 6] << 24)) >>> 0;

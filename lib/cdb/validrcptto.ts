@@ -11,8 +11,8 @@
 // same bytes whatever the input order. Value: empty accepts, "-" rejects.
 import * as fs from "node:fs";
 import { newSortScratch, sortKeyOrder } from "./byte-sort";
-import { CDB_HASH_START } from "./hash";
-import { KEY_HEAD_BYTES, KeyBuckets, keyFlagAt, keyLineAt, PREFIX_BYTES, SHORT_KEY_BYTES, splittersFromSamples } from "./key-buckets";
+import { CDB_HASH_START, cdbHash } from "./hash";
+import { KEY_HEAD_BYTES, KeyBuckets, keyFlagAt, keyHashAt, PREFIX_BYTES, SHORT_KEY_BYTES, splittersFromSamples } from "./key-buckets";
 import { AtomicCdbFile, CDB_HEADER_BYTES, CDB_MAX_BYTES, CdbTooLargeError, cdbTables } from "./writer";
 
 export const ACCEPT_VALUE = Buffer.alloc(0);
@@ -109,26 +109,38 @@ function slowLine(bytes: Buffer, lineStart: number, lineEnd: number): { start: n
   return { start, end };
 }
 
-/** Where the parser files keys: KeyBuckets, or SortedKeys for a list in order. */
+/**
+ * Where the parser files keys: KeyBuckets, the output itself for a list in
+ * order (InOrderRecords), or the search for the lines of a conflict.
+ */
 interface KeySink {
-  readonly pool: Buffer;
-  bucketOf(source: Uint8Array, start: number, end: number): number;
-  shortKeyAt(bucket: number): number;
-  commitShort(bucket: number, length: number, flag: number, line: number): void;
-  add(source: Uint8Array, start: number, end: number, flag: number, line: number): void;
+  /** Where placeKey() puts key bytes; read after each placeKey() (it may change). */
+  readonly target: Buffer;
+  /**
+   * Where in `target` the bytes of the key starting at source[start] go,
+   * with room for SHORT_KEY_BYTES of them; source[start, headEnd) is the
+   * key's first PREFIX_BYTES, lower-cased (or all of it when shorter).
+   */
+  placeKey(source: Uint8Array, start: number, headEnd: number): number;
+  /** Files the key of `length` bytes copied to the place placeKey() gave. */
+  commitKey(length: number, flag: number, hash: number, line: number): void;
+  /** Files the key source[start, end) (a line the fast path did not take). */
+  add(source: Uint8Array, start: number, end: number, flag: number, hash: number, line: number): void;
+  /** The piece of source parsed last is about to be reused. */
+  endOfPiece(): void;
 }
 
 /**
  * Parses the complete lines of `bytes` (all of it: the caller passes a view
  * that ends after a newline, or at the end of the input) and files each key,
- * lower-cased, in `buckets` with its line number. Lines are numbered from
+ * lower-cased, with its cdb hash, in `sink`. Lines are numbered from
  * `lineBefore + 1`; returns the number of the last line. A plain line is
- * copied to its bucket as it is read; anything else (blanks, comments, bad
- * or long entries) takes the careful way, lower-cased in place.
+ * copied to the sink, lower-cased and hashed, as it is read (one pass over
+ * its bytes); anything else (blanks, comments, bad or long entries) takes
+ * the careful way, lower-cased in place.
  */
-function parseLines(bytes: Buffer, lineBefore: number, buckets: KeySink, problems: SourceProblem[]): number {
+function parseLines(bytes: Buffer, lineBefore: number, sink: KeySink, problems: SourceProblem[]): number {
   const total = bytes.length;
-  const pool = buckets.pool;
   let lineNumber = lineBefore;
   let i = 0;
   while (i < total) {
@@ -138,20 +150,22 @@ function parseLines(bytes: Buffer, lineBefore: number, buckets: KeySink, problem
     if (bytes[i] === BANG) keyStart = ++i;
     let ats = 0;
     let lastAt = -1;
-    // The first bytes choose the bucket: lower-cased in place first.
+    let hash = CDB_HASH_START;
+    // The first bytes may choose where the key goes: lower-cased in place first.
     const headEnd = Math.min(total, keyStart + PREFIX_BYTES);
     for (; i < headEnd; i++) {
-      const b = bytes[i];
+      let b = bytes[i];
       if (b <= SPACE || b === 0x7f) break;
-      if (b - 0x41 < 26 && b >= 0x41) bytes[i] = b | 0x20;
+      if (b - 0x41 < 26 && b >= 0x41) bytes[i] = b |= 0x20;
       else if (b === AT) {
         ats++;
         lastAt = i;
       }
+      hash = Math.imul(hash, 33) ^ b;
     }
-    const bucket = buckets.bucketOf(bytes, keyStart, i);
-    let at = buckets.shortKeyAt(bucket);
-    for (let p = keyStart; p < i; p++) pool[at++] = bytes[p];
+    let at = sink.placeKey(bytes, keyStart, i);
+    const target = sink.target;
+    for (let p = keyStart; p < i; p++) target[at++] = bytes[p];
     if (i === headEnd) {
       // The rest is copied lower-cased as it is read, up to the room there is.
       const stop = Math.min(total, keyStart + SHORT_KEY_BYTES);
@@ -163,13 +177,14 @@ function parseLines(bytes: Buffer, lineBefore: number, buckets: KeySink, problem
           ats++;
           lastAt = i;
         }
-        pool[at++] = b;
+        hash = Math.imul(hash, 33) ^ b;
+        target[at++] = b;
       }
     }
     const keyEnd = i;
     if (i + 1 < total && bytes[i] === CR && bytes[i + 1] === NEWLINE) i++; // CRLF line end
     if ((i === total || bytes[i] === NEWLINE) && ats === 1 && lastAt !== keyEnd - 1 && bytes[lineStart] !== HASH) {
-      buckets.commitShort(bucket, keyEnd - keyStart, keyStart > lineStart ? 1 : 0, lineNumber);
+      sink.commitKey(keyEnd - keyStart, keyStart > lineStart ? 1 : 0, hash >>> 0, lineNumber);
       i++;
       continue;
     }
@@ -184,7 +199,8 @@ function parseLines(bytes: Buffer, lineBefore: number, buckets: KeySink, problem
       continue;
     }
     // The byte before a key is '!' only when it is the reject marker.
-    buckets.add(bytes, key.start, key.end, key.start > 0 && bytes[key.start - 1] === BANG ? 1 : 0, lineNumber);
+    const flag = key.start > 0 && bytes[key.start - 1] === BANG ? 1 : 0;
+    sink.add(bytes, key.start, key.end, flag, cdbHash(bytes, key.start, key.end), lineNumber);
   }
   return lineNumber;
 }
@@ -211,6 +227,8 @@ export interface ValidRcptToTuning {
   bucketKeys?: number;
   /** Bytes per read of a file (READ_BYTES). */
   readBytes?: number;
+  /** Bytes of records written out at a time (CHUNK_BYTES); a chunk grows for a record longer than that. */
+  chunkBytes?: number;
 }
 
 /**
@@ -299,6 +317,7 @@ function parseSource(source: Source, sink: KeySink, unit: "line" | "entry", tuni
         continue;
       }
       if (end > 0) line = parseLines(chunk.subarray(0, end), line, sink, problems);
+      sink.endOfPiece();
       chunk.copy(chunk, 0, end, held);
       held -= end;
       if (atEnd) break;
@@ -323,31 +342,56 @@ interface CdbOutput {
 }
 
 const CHUNK_BYTES = 1 << 18;
+/** Keys longer than this are copied by Buffer.copy; shorter ones by a loop, which costs less than the call. */
+const LOOP_COPY_BYTES = 64;
 
-/** Appends cdb records to the output in pieces of CHUNK_BYTES, noting each record's hash and position for the tables. */
+/** Appends cdb records to the output in chunks (CHUNK_BYTES), noting each record's hash and position for the tables. */
 class RecordStream {
   readonly hashes: Uint32Array;
   readonly positions: Uint32Array;
   count = 0;
   position = CDB_HEADER_BYTES;
-  private chunk = Buffer.allocUnsafe(CHUNK_BYTES);
-  private at = 0;
+  /** The chunk being filled; the next record starts at `at`. */
+  chunk: Buffer;
+  at = 0;
 
   constructor(
     private readonly output: CdbOutput,
     capacity: number,
+    tuning: ValidRcptToTuning,
   ) {
     this.hashes = new Uint32Array(capacity);
     this.positions = new Uint32Array(capacity);
+    this.chunk = Buffer.allocUnsafe(tuning.chunkBytes ?? CHUNK_BYTES);
   }
 
-  /** The record for the key source[start, start + length): value "-" when `reject`, else empty. */
-  add(source: Uint8Array, start: number, length: number, reject: boolean): void {
+  /** True when a record of `bytes` fits in the chunk after those before it. */
+  hasRoom(bytes: number): boolean {
+    return this.at + bytes <= this.chunk.length;
+  }
+
+  /** Room for a record of `bytes` after a flush (which hasRoom() said was due): a bigger chunk if it is bigger than a chunk. */
+  flushForRoom(bytes: number): void {
+    this.flush();
+    if (bytes > this.chunk.length) this.chunk = Buffer.allocUnsafe(bytes);
+  }
+
+  /** The record for the key source[start, start + length) of cdb hash `hash`: value "-" when `reject`, else empty. */
+  add(source: Buffer, start: number, length: number, reject: boolean, hash: number): void {
+    if (!this.hasRoom(9 + length)) this.flushForRoom(9 + length);
+    const chunk = this.chunk;
+    let at = this.at + 8;
+    if (length > LOOP_COPY_BYTES) source.copy(chunk, at, start, start + length);
+    else for (let p = start, end = start + length; p < end; p++) chunk[at++] = source[p];
+    this.commitPlaced(length, reject, hash);
+  }
+
+  /** The record whose key bytes (`length` of them) are in the chunk already, after room for the record's head. */
+  commitPlaced(length: number, reject: boolean, hash: number): void {
     const recordBytes = reject ? 9 + length : 8 + length;
     if (this.position + recordBytes + (this.count + 1) * 16 > CDB_MAX_BYTES) throw new CdbTooLargeError(`at record ${this.count + 1}`, CDB_MAX_BYTES);
-    if (this.at + recordBytes > CHUNK_BYTES) this.flush();
     const chunk = this.chunk;
-    let at = this.at;
+    const at = this.at;
     chunk[at] = length & 255;
     chunk[at + 1] = length >>> 8;
     chunk[at + 2] = 0;
@@ -356,17 +400,9 @@ class RecordStream {
     chunk[at + 5] = 0;
     chunk[at + 6] = 0;
     chunk[at + 7] = 0;
-    at += 8;
-    // Copy and hash in one loop: for short keys this beats Buffer.copy.
-    let h = CDB_HASH_START;
-    for (let p = start, end = start + length; p < end; p++) {
-      const b = source[p];
-      chunk[at++] = b;
-      h = Math.imul(h, 33) ^ b;
-    }
-    if (reject) chunk[at++] = DASH;
-    this.at = at;
-    this.hashes[this.count] = h >>> 0;
+    if (reject) chunk[at + 8 + length] = DASH;
+    this.at = at + recordBytes;
+    this.hashes[this.count] = hash;
     this.positions[this.count] = this.position;
     this.position += recordBytes;
     this.count++;
@@ -375,8 +411,15 @@ class RecordStream {
   flush(): void {
     if (this.at === 0) return;
     this.output.append(this.chunk, this.at);
-    if (!this.output.copiesChunks) this.chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+    if (!this.output.copiesChunks) this.chunk = Buffer.allocUnsafe(this.chunk.length);
     this.at = 0;
+  }
+
+  /** Emits the hash tables after the records; returns the header. */
+  finish(spareArrays: Uint32Array[] = []): Buffer {
+    this.flush();
+    const output = this.output;
+    return cdbTables(this.hashes, this.positions, this.count, this.position, (table) => output.append(table, table.length), !output.copiesChunks, ...spareArrays);
   }
 }
 
@@ -418,51 +461,57 @@ function sharedPrefixLength(pool: Uint8Array, ranges: Uint32Array, count: number
 
 /**
  * Writes the keys of one bucket (ranges of the pool, visited in `order`,
- * which sorts them) each once; an address both accepted and rejected is
- * noted in `problems`.
+ * which sorts them) each once; a key both accepted and rejected is added to
+ * `conflicts` (up to MAX_REPORTED_PROBLEMS keys), to be named by line later.
  */
-function writeSortedBucket(pool: Buffer, ranges: Uint32Array, order: Uint32Array, count: number, records: RecordStream, unit: "line" | "entry", problems: SourceProblem[]): void {
+function writeSortedBucket(pool: Buffer, ranges: Uint32Array, order: Uint32Array, count: number, records: RecordStream, conflicts: Buffer[]): void {
   let previousStart = -1;
   let previousLength = 0;
+  let previousHash = 0;
+  let conflictStart = -1;
   for (let i = 0; i < count; i++) {
     const k = order[i];
     const start = ranges[2 * k];
     const length = ranges[2 * k + 1];
     const flag = keyFlagAt(pool, start - KEY_HEAD_BYTES);
-    // Equal keys have equal lengths: most neighbours are told apart without reading their bytes.
-    if (previousStart >= 0 && length === previousLength && compareRanges(pool, previousStart, previousLength, start, length) === 0) {
-      if (keyFlagAt(pool, previousStart - KEY_HEAD_BYTES) !== flag && problems.length < MAX_REPORTED_PROBLEMS) {
-        const lines = [keyLineAt(pool, previousStart - KEY_HEAD_BYTES), keyLineAt(pool, start - KEY_HEAD_BYTES)];
-        const [first, second] = lines[0] < lines[1] ? lines : [lines[1], lines[0]];
-        const secondRejects = (second === lines[1]) === (flag === 1);
-        problems.push({
-          line: second,
-          reason: `${shown(pool, start, start + length)} is ${secondRejects ? "rejected" : "accepted"} here but ${secondRejects ? "accepted" : "rejected"} on ${unit} ${first}`,
-        });
+    const hash = keyHashAt(pool, start - KEY_HEAD_BYTES);
+    // Equal keys have equal lengths and hashes: neighbours are told apart without reading their bytes.
+    if (hash === previousHash && length === previousLength && previousStart >= 0 && compareRanges(pool, previousStart, previousLength, start, length) === 0) {
+      if (keyFlagAt(pool, previousStart - KEY_HEAD_BYTES) !== flag && conflictStart !== previousStart && conflicts.length < MAX_REPORTED_PROBLEMS) {
+        conflicts.push(Buffer.from(pool.subarray(start, start + length)));
+        conflictStart = previousStart;
       }
       continue;
     }
-    records.add(pool, start, length, flag === 1);
+    records.add(pool, start, length, flag === 1, hash);
     previousStart = start;
     previousLength = length;
+    previousHash = hash;
   }
 }
 
 /** Writes the keys of one bucket that are strictly ascending already. */
-function writeAscendingBucket(pool: Uint8Array, ranges: Uint32Array, count: number, records: RecordStream): void {
+function writeAscendingBucket(pool: Buffer, ranges: Uint32Array, count: number, records: RecordStream): void {
   for (let k = 0; k < count; k++) {
     const start = ranges[2 * k];
-    records.add(pool, start, ranges[2 * k + 1], keyFlagAt(pool, start - KEY_HEAD_BYTES) === 1);
+    records.add(pool, start, ranges[2 * k + 1], keyFlagAt(pool, start - KEY_HEAD_BYTES) === 1, keyHashAt(pool, start - KEY_HEAD_BYTES));
+  }
+}
+
+/** Thrown by writeBuckets when keys are both accepted and rejected: their lines are found by reading the source again. */
+class ConflictingKeys extends Error {
+  constructor(readonly keys: Buffer[]) {
+    super("keys both accepted and rejected");
   }
 }
 
 /**
  * Writes the records bucket after bucket, each bucket's keys in byte order
  * and each key once, then the hash tables; returns the header and the number
- * of keys written. The same address both accepted and rejected is an error,
- * thrown after the records; the caller then discards what the output got.
+ * of keys written. Keys both accepted and rejected throw ConflictingKeys
+ * after the records; the caller then discards what the output got.
  */
-function writeBuckets(buckets: KeyBuckets, unit: "line" | "entry", output: CdbOutput): { header: Buffer; count: number } {
+function writeBuckets(buckets: KeyBuckets, tuning: ValidRcptToTuning, output: CdbOutput): { header: Buffer; count: number } {
   const { pool, counts, blocks } = buckets;
   let largest = 0;
   let total = 0;
@@ -474,100 +523,179 @@ function writeBuckets(buckets: KeyBuckets, unit: "line" | "entry", output: CdbOu
   const ranges = new Uint32Array(2 * largest);
   const order = new Uint32Array(largest);
   const scratch = newSortScratch(largest);
-  const records = new RecordStream(output, total);
-  const problems: SourceProblem[] = [];
+  const records = new RecordStream(output, total, tuning);
+  const conflicts: Buffer[] = [];
   for (let bucket = 0; bucket < counts.length; bucket++) {
     const count = listBucket(pool, blocks[bucket], ranges);
     if (strictlyAscending(pool, ranges, count)) writeAscendingBucket(pool, ranges, count, records);
     else {
       for (let k = 0; k < count; k++) order[k] = k;
       sortKeyOrder({ bytes: pool, ranges, count }, order, scratch, sharedPrefixLength(pool, ranges, count));
-      writeSortedBucket(pool, ranges, order, count, records, unit, problems);
+      writeSortedBucket(pool, ranges, order, count, records, conflicts);
     }
   }
-  if (problems.length > 0) throw new ValidRcptToSourceError(problems.sort((a, b) => a.line - b.line), unit);
-  records.flush();
+  if (conflicts.length > 0) throw new ConflictingKeys(conflicts);
   // Every key is written: the pool's memory (at least 9 bytes a key, in
   // memory already) holds the tables' working arrays, so the peak gets no
   // new pages for them.
   const base = pool.byteOffset + ((4 - (pool.byteOffset % 4)) % 4);
-  const grouped = [new Uint32Array(pool.buffer, base, records.count), new Uint32Array(pool.buffer, base + 4 * records.count, records.count)];
-  const header = cdbTables(records.hashes, records.positions, records.count, records.position, (table) => output.append(table, table.length), !output.copiesChunks, ...grouped);
+  const header = records.finish([new Uint32Array(pool.buffer, base, records.count), new Uint32Array(pool.buffer, base + 4 * records.count, records.count)]);
   return { header, count: records.count };
 }
 
-/** Thrown by SortedKeys at the first key out of order. */
+/** Thrown by InOrderRecords at the first key out of order. */
 class KeysOutOfOrder extends Error {}
 
+function compareKeys(a: Uint8Array, startA: number, lengthA: number, b: Uint8Array, startB: number, lengthB: number): number {
+  const shorter = lengthA < lengthB ? lengthA : lengthB;
+  for (let d = 0; d < shorter; d++) {
+    const diff = a[startA + d] - b[startB + d];
+    if (diff !== 0) return diff;
+  }
+  return lengthA - lengthB;
+}
+
+const verdict = (flag: number) => (flag === 1 ? "rejected" : "accepted");
+
 /**
- * A sink for a list in byte order (sorted dumps are common): each key is
- * written out as it is parsed, a repeat dropped, with no buckets and no sort.
- * The first key out of order throws KeysOutOfOrder; the caller then builds
- * the buckets way. Keys are staged in two slots: the previous key in one,
- * the key being read in the other.
+ * A sink for a list in byte order (sorted dumps are common): the parser
+ * copies each key straight into the output as a record, which is kept when
+ * the key is greater than the one before and dropped when it repeats it; no
+ * buckets, no sort. The first key out of order throws KeysOutOfOrder; the
+ * caller then builds the buckets way.
  */
-class SortedKeys implements KeySink {
-  readonly pool = Buffer.allocUnsafe(2 * (MAX_ENTRY_BYTES + 1));
+class InOrderRecords implements KeySink {
   readonly conflicts: SourceProblem[] = [];
+  /** The previous key: in the output chunk, or in `saved` once that chunk is written out. */
+  private previousKey: Buffer;
   private previousAt = -1;
   private previousLength = 0;
   private previousFlag = 0;
   private previousLine = 0;
+  private readonly saved = Buffer.allocUnsafe(MAX_ENTRY_BYTES);
 
   constructor(
     private readonly records: RecordStream,
     private readonly unit: "line" | "entry",
-  ) {}
-
-  bucketOf(): number {
-    return 0;
+  ) {
+    this.previousKey = this.saved;
   }
 
-  shortKeyAt(): number {
-    return this.previousAt === 0 ? MAX_ENTRY_BYTES + 1 : 0;
+  get target(): Buffer {
+    return this.records.chunk;
   }
 
-  commitShort(_bucket: number, length: number, flag: number, line: number): void {
-    this.take(this.shortKeyAt(), length, flag, line);
+  placeKey(): number {
+    return this.roomFor(SHORT_KEY_BYTES);
   }
 
-  add(source: Uint8Array, start: number, end: number, flag: number, line: number): void {
-    const at = this.shortKeyAt();
-    this.pool.set(source.subarray(start, end), at);
-    this.take(at, end - start, flag, line);
-  }
-
-  private take(at: number, length: number, flag: number, line: number): void {
-    const pool = this.pool;
+  commitKey(length: number, flag: number, hash: number, line: number): void {
+    const chunk = this.records.chunk;
+    const at = this.records.at + 8;
     if (this.previousAt >= 0) {
-      const order = compareRanges(pool, this.previousAt, this.previousLength, at, length);
+      const order = compareKeys(this.previousKey, this.previousAt, this.previousLength, chunk, at, length);
       if (order > 0) throw new KeysOutOfOrder();
       if (order === 0) {
         if (flag !== this.previousFlag && this.conflicts.length < MAX_REPORTED_PROBLEMS) {
-          const verdict = (f: number) => (f === 1 ? "rejected" : "accepted");
-          this.conflicts.push({ line, reason: `${shown(pool, at, at + length)} is ${verdict(flag)} here but ${verdict(this.previousFlag)} on ${this.unit} ${this.previousLine}` });
+          this.conflicts.push({ line, reason: `${shown(chunk, at, at + length)} is ${verdict(flag)} here but ${verdict(this.previousFlag)} on ${this.unit} ${this.previousLine}` });
         }
         return;
       }
     }
-    this.records.add(pool, at, length, flag === 1);
+    this.records.commitPlaced(length, flag === 1, hash);
+    this.previousKey = chunk;
     this.previousAt = at;
     this.previousLength = length;
     this.previousFlag = flag;
     this.previousLine = line;
+  }
+
+  add(source: Uint8Array, start: number, end: number, flag: number, hash: number, line: number): void {
+    const at = this.roomFor(end - start);
+    this.records.chunk.set(source.subarray(start, end), at);
+    this.commitKey(end - start, flag, hash, line);
+  }
+
+  /** The key is copied out of the source as it is read. */
+  endOfPiece(): void {}
+
+  /** Where the key bytes of a record of up to `keyBytes` go, the chunk written out first if full (the previous key saved). */
+  private roomFor(keyBytes: number): number {
+    const records = this.records;
+    if (!records.hasRoom(9 + keyBytes)) {
+      if (this.previousAt >= 0 && this.previousKey !== this.saved) {
+        this.previousKey.copy(this.saved, 0, this.previousAt, this.previousAt + this.previousLength);
+        this.previousKey = this.saved;
+        this.previousAt = 0;
+      }
+      records.flushForRoom(9 + keyBytes);
+    }
+    return records.at + 8;
   }
 }
 
 /** A list in order written as it is parsed; throws KeysOutOfOrder when it is not in order after all. */
 function writeInOrder(source: Source, unit: "line" | "entry", tuning: ValidRcptToTuning, output: CdbOutput): { header: Buffer; count: number } {
   // At most a key per 3 bytes of source ("@x" and a line end); only the part used is in memory.
-  const records = new RecordStream(output, Math.floor((byteSourceOf(source).size + 2) / 3));
-  const sink = new SortedKeys(records, unit);
+  const records = new RecordStream(output, Math.floor((byteSourceOf(source).size + 2) / 3), tuning);
+  const sink = new InOrderRecords(records, unit);
   parseSource(source, sink, unit, tuning);
   if (sink.conflicts.length > 0) throw new ValidRcptToSourceError(sink.conflicts, unit);
-  records.flush();
-  const header = cdbTables(records.hashes, records.positions, records.count, records.position, (table) => output.append(table, table.length), !output.copiesChunks);
-  return { header, count: records.count };
+  return { header: records.finish(), count: records.count };
+}
+
+/**
+ * A sink that notes, for a few keys, the line and verdict of their first
+ * occurrence and every later one that gives the other verdict: reads the
+ * source again to name the lines of a conflict the buckets found (no line
+ * is kept per key while building).
+ */
+class ConflictLines implements KeySink {
+  readonly target = Buffer.allocUnsafe(SHORT_KEY_BYTES);
+  private readonly hashes: Set<number>;
+  private readonly first = new Map<string, { flag: number; line: number }>();
+  private readonly problems = new Map<string, SourceProblem[]>();
+
+  constructor(
+    private readonly keys: Buffer[],
+    private readonly unit: "line" | "entry",
+  ) {
+    this.hashes = new Set(keys.map((key) => cdbHash(key)));
+    for (const key of keys) this.problems.set(key.toString("latin1"), []);
+  }
+
+  placeKey(): number {
+    return 0;
+  }
+
+  commitKey(length: number, flag: number, hash: number, line: number): void {
+    this.add(this.target, 0, length, flag, hash, line);
+  }
+
+  add(source: Uint8Array, start: number, end: number, flag: number, hash: number, line: number): void {
+    if (!this.hashes.has(hash)) return;
+    const key = Buffer.from(source.buffer, source.byteOffset + start, end - start);
+    const problems = this.problems.get(key.toString("latin1"));
+    if (problems === undefined) return;
+    const first = this.first.get(key.toString("latin1"));
+    if (first === undefined) this.first.set(key.toString("latin1"), { flag, line });
+    else if (first.flag !== flag) problems.push({ line, reason: `${shown(key, 0, key.length)} is ${verdict(flag)} here but ${verdict(first.flag)} on ${this.unit} ${first.line}` });
+  }
+
+  endOfPiece(): void {}
+
+  /** The conflicts in key order (as the buckets found them), at most MAX_REPORTED_PROBLEMS, by line. */
+  found(): SourceProblem[] {
+    const all = this.keys.flatMap((key) => this.problems.get(key.toString("latin1")) ?? []);
+    return all.slice(0, MAX_REPORTED_PROBLEMS).sort((a, b) => a.line - b.line);
+  }
+}
+
+/** The error naming the lines of keys both accepted and rejected, found by reading the source again. */
+function conflictError(source: Source, keys: Buffer[], unit: "line" | "entry", tuning: ValidRcptToTuning): ValidRcptToSourceError {
+  const lines = new ConflictLines(keys, unit);
+  parseSource(source, lines, unit, tuning);
+  return new ValidRcptToSourceError(lines.found(), unit);
 }
 
 /**
@@ -589,9 +717,10 @@ function writeValidRcptTo<T extends CdbOutput>(source: Source, unit: "line" | "e
   const buckets = readKeys(source, splitters, unit, tuning);
   const output = open();
   try {
-    return { ...writeBuckets(buckets, unit, output), output };
+    return { ...writeBuckets(buckets, tuning, output), output };
   } catch (err) {
     discard(output);
+    if (err instanceof ConflictingKeys) throw conflictError(source, err.keys, unit, tuning);
     throw err;
   }
 }

@@ -13,11 +13,14 @@ import { buildWithTinycdb, tempDir } from "./debian-tools";
 const dir = tempDir("validrcptto-buckets");
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
+// Output chunks of 520 bytes hold a single record of the longest key the
+// parser copies as it reads (505 bytes): the previous key, which a key in
+// order is compared with, is then nearly always in a chunk written out.
 const TUNINGS: Array<[string, ValidRcptToTuning]> = [
   ["defaults", {}],
   ["a bucket per few keys", { bucketKeys: 1 }],
-  ["some buckets, reads shorter than a line", { bucketKeys: 8, readBytes: 7 }],
-  ["one bucket, reads of 64 bytes", { bucketKeys: 1e9, readBytes: 64 }],
+  ["some buckets, reads shorter than a line, small output chunks", { bucketKeys: 8, readBytes: 7, chunkBytes: 520 }],
+  ["one bucket, reads of 64 bytes, small output chunks", { bucketKeys: 1e9, readBytes: 64, chunkBytes: 520 }],
 ];
 
 /** ASCII-only lower-casing of raw bytes, as qmail-smtpd does. */
@@ -120,6 +123,50 @@ describe("validrcptto.cdb through buckets and pieces", () => {
       expect(() => writeValidRcptToFile({ path: file }, path.join(dir, "conflict.cdb"), tuning)).toThrow(/line 301: "user17@example.com" is rejected here but accepted on line 18/);
       expect(() => buildValidRcptTo(lines, tuning)).toThrow(/entry 301: "user17@example.com" is rejected here but accepted on entry 18/);
       expect(fs.existsSync(path.join(dir, "conflict.cdb"))).toBe(false);
+    }
+  });
+
+  it("conflicts the buckets find are named by reading the list again: every later line that says otherwise, by line", () => {
+    const lines = Array.from({ length: 400 }, (_, i) => `user${(i * 7919) % 400}@example.com`);
+    // user5 accepted first, then rejected twice and accepted again; user300 rejected first, then accepted.
+    const user5 = lines.indexOf("user5@example.com");
+    const user300 = lines.indexOf("user300@example.com");
+    lines[user300] = "!user300@example.com";
+    lines.push("!User5@example.com", "user300@EXAMPLE.com", "user5@example.com", "!USER5@example.com");
+    const expected = [
+      { line: 401, reason: `"user5@example.com" is rejected here but accepted on line ${user5 + 1}` },
+      { line: 402, reason: `"user300@example.com" is accepted here but rejected on line ${user300 + 1}` },
+      { line: 404, reason: `"user5@example.com" is rejected here but accepted on line ${user5 + 1}` },
+    ];
+    const file = path.join(dir, "conflicts.txt");
+    fs.writeFileSync(file, lines.join("\n"));
+    for (const [, tuning] of TUNINGS) {
+      let error: unknown;
+      try {
+        writeValidRcptToFile({ path: file }, path.join(dir, "conflicts.cdb"), tuning);
+      } catch (err) {
+        error = err;
+      }
+      expect(error).toBeInstanceOf(ValidRcptToSourceError);
+      expect((error as ValidRcptToSourceError).problems).toEqual(expected);
+      expect(fs.existsSync(path.join(dir, "conflicts.cdb"))).toBe(false);
+    }
+  });
+
+  it("at most 20 conflicts are named, in line order", () => {
+    const lines = Array.from({ length: 100 }, (_, i) => `user${(i * 37) % 100}@example.com`);
+    for (let i = 0; i < 30; i++) lines.push(`!user${(i * 13) % 100}@example.com`);
+    for (const [, tuning] of TUNINGS) {
+      let error: unknown;
+      try {
+        buildValidRcptTo(lines.join("\n"), tuning);
+      } catch (err) {
+        error = err;
+      }
+      const problems = (error as ValidRcptToSourceError).problems;
+      expect(problems).toHaveLength(20);
+      expect(problems.map((p) => p.line)).toEqual([...problems.map((p) => p.line)].sort((a, b) => a - b));
+      for (const { line, reason } of problems) expect(reason).toBe(`"${lines[line - 1].slice(1)}" is rejected here but accepted on line ${lines.indexOf(lines[line - 1].slice(1)) + 1}`);
     }
   });
 
