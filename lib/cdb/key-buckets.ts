@@ -159,6 +159,9 @@ export class KeyBuckets {
     this.counts[bucket]++;
   }
 
+  /** placeKey() chooses the bucket by the first PREFIX_BYTES of a key. */
+  readonly headBytes = PREFIX_BYTES;
+
   /** The pool, where placeKey() places keys. */
   get target(): Buffer {
     return this.pool;

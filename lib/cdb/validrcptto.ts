@@ -22,7 +22,7 @@ import { AtomicCdbFile, CdbTooLargeError, cdbTables } from "./writer";
 // imported name compiles to a property read of the other module's exports
 // at every use, which cost the parser about 90 ms per million lines.
 const { CDB_HASH_START } = hashModule;
-const { KEY_HEAD_BYTES, PREFIX_BYTES, SHORT_KEY_BYTES, keyFlagAt, keyHashAt } = keyBucketsModule;
+const { KEY_HEAD_BYTES, SHORT_KEY_BYTES, keyFlagAt, keyHashAt } = keyBucketsModule;
 const { CDB_HEADER_BYTES, CDB_MAX_BYTES } = writerModule;
 
 export const ACCEPT_VALUE = Buffer.alloc(0);
@@ -126,10 +126,12 @@ function slowLine(bytes: Buffer, lineStart: number, lineEnd: number): { start: n
 interface KeySink {
   /** Where placeKey() puts key bytes; read after each placeKey() (it may change). */
   readonly target: Buffer;
+  /** How many leading bytes of a key placeKey() needs to see: PREFIX_BYTES to choose a bucket, else 0. */
+  readonly headBytes: number;
   /**
    * Where in `target` the bytes of the key starting at source[start] go,
    * with room for SHORT_KEY_BYTES of them; source[start, headEnd) is the
-   * key's first PREFIX_BYTES, lower-cased (or all of it when shorter).
+   * key's first headBytes, lower-cased (or all of it when shorter).
    */
   placeKey(source: Uint8Array, start: number, headEnd: number): number;
   /** Files the key of `length` bytes copied to the place placeKey() gave. */
@@ -162,7 +164,7 @@ function parseLines(bytes: Buffer, lineBefore: number, sink: KeySink, problems: 
     let lastAt = -1;
     let hash = CDB_HASH_START;
     // The first bytes may choose where the key goes: lower-cased in place first.
-    const headEnd = Math.min(total, keyStart + PREFIX_BYTES);
+    const headEnd = Math.min(total, keyStart + sink.headBytes);
     for (; i < headEnd; i++) {
       let b = bytes[i];
       if (b <= SPACE || b === 0x7f) break;
@@ -575,6 +577,7 @@ const verdict = (flag: number) => (flag === 1 ? "rejected" : "accepted");
  * caller then builds the buckets way.
  */
 class InOrderRecords implements KeySink {
+  readonly headBytes = 0;
   readonly conflicts: SourceProblem[] = [];
   /** The previous key: in the output chunk, or in `saved` once that chunk is written out. */
   private previousKey: Buffer;
@@ -662,6 +665,7 @@ function writeInOrder(source: Source, unit: "line" | "entry", tuning: ValidRcptT
  */
 class ConflictLines implements KeySink {
   readonly target = Buffer.allocUnsafe(SHORT_KEY_BYTES);
+  readonly headBytes = 0;
   private readonly hashes: Set<number>;
   private readonly first = new Map<string, { flag: number; line: number }>();
   private readonly problems = new Map<string, SourceProblem[]>();
