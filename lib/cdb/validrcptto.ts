@@ -249,9 +249,9 @@ export interface ValidRcptToTuning {
  * samples come in byte order (a sorted list is then written as it is read). Few large reads:
  * a read per sample costs more than the sampling saves.
  */
-function sampleSource(source: ByteSource, bucketKeys: number): { splitters: Uint32Array; inOrder: boolean } {
+function sampleSource(source: ByteSource, bucketKeys: number): { splitters: () => Uint32Array; inOrder: boolean } {
   const buckets = Math.min(MAX_BUCKETS, Math.floor(source.size / LINE_BYTES_GUESS / bucketKeys));
-  if (buckets < 2) return { splitters: new Uint32Array(0), inOrder: true };
+  if (buckets < 2) return { splitters: () => new Uint32Array(0), inOrder: true };
   const places = Math.min(SAMPLE_PLACES, buckets);
   const perPlace = Math.ceil((buckets * SAMPLES_PER_BUCKET) / places);
   const window = Buffer.allocUnsafe(SAMPLE_WINDOW);
@@ -283,7 +283,8 @@ function sampleSource(source: ByteSource, bucketKeys: number): { splitters: Uint
     const [b, bEnd] = samples[i];
     inOrder = compareRanges(keys, a, aEnd - a, b, bEnd - b) <= 0;
   }
-  return { splitters: splittersFromSamples(keys, samples, buckets), inOrder };
+  // Computed only if the buckets are needed: a list in order is written without them.
+  return { splitters: () => splittersFromSamples(keys, samples, buckets), inOrder };
 }
 
 /**
@@ -728,7 +729,7 @@ function writeValidRcptTo<T extends CdbOutput>(source: Source, unit: "line" | "e
       if (!(err instanceof KeysOutOfOrder)) throw err;
     }
   }
-  const buckets = readKeys(source, splitters, unit, tuning);
+  const buckets = readKeys(source, splitters(), unit, tuning);
   const output = open();
   try {
     return { ...writeBuckets(buckets, tuning, output), output };
