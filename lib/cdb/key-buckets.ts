@@ -66,6 +66,12 @@ export class KeyBuckets {
   readonly blocks: number[][];
   readonly counts: Uint32Array;
   private readonly splitters: Uint32Array;
+  /**
+   * Per value t of a prefix's first 16 bits: the first boundary whose first
+   * 16 bits are t or more. A key's bucket is then searched among the few
+   * boundaries that share its first 16 bits, not among all of them.
+   */
+  private readonly firstAtOrAbove: Uint16Array;
   // Offsets in the pool; a bucket with no block yet has blockEnd 0.
   private readonly cursor: Uint32Array;
   private readonly blockStart: Uint32Array;
@@ -82,6 +88,16 @@ export class KeyBuckets {
   constructor(splitters: Uint32Array, poolBytes: number) {
     this.splitters = splitters;
     const buckets = splitters.length / 3 + 1;
+    // Filled a run of values at a time: a loop over all 65,537 would be compiled mid-run, for nothing.
+    this.firstAtOrAbove = new Uint16Array(0x10001);
+    let filled = 0;
+    for (let i = 0; i < buckets - 1; i++) {
+      // Values up to this boundary's first 16 bits not taken by an earlier boundary: this one is the first at or above them.
+      const end = (splitters[i * 3] >>> 16) + 1;
+      if (end > filled) this.firstAtOrAbove.fill(i, filled, end);
+      filled = Math.max(filled, end);
+    }
+    this.firstAtOrAbove.fill(buckets - 1, filled);
     this.pool = Buffer.allocUnsafe(poolBytes + buckets * BLOCK_BYTES);
     this.blocks = Array.from({ length: buckets }, () => []);
     this.counts = new Uint32Array(buckets);
@@ -105,8 +121,9 @@ export class KeyBuckets {
     // Sorted and clustered lists send runs of keys to one bucket: try the last one first.
     const last = this.lastBucket;
     if ((last === 0 || comparePrefix(splitters, last - 1, w0, w1, w2) <= 0) && (last === n || comparePrefix(splitters, last, w0, w1, w2) > 0)) return last;
-    let lo = 0;
-    let hi = n;
+    const top = w0 >>> 16;
+    let lo = this.firstAtOrAbove[top];
+    let hi = this.firstAtOrAbove[top + 1];
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       if (comparePrefix(splitters, mid, w0, w1, w2) <= 0) lo = mid + 1;
