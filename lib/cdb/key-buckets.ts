@@ -65,6 +65,8 @@ export class KeyBuckets {
   /** Per bucket: its blocks as [start, end) pairs of the pool, in the order they were filled. */
   readonly blocks: number[][];
   readonly counts: Uint32Array;
+  /** placeKey() chooses the bucket by the first PREFIX_BYTES of a key. */
+  readonly headBytes = PREFIX_BYTES;
   private readonly splitters: Uint32Array;
   /**
    * Per value t of a prefix's first 16 bits: the first boundary whose first
@@ -175,9 +177,6 @@ export class KeyBuckets {
     this.cursor[bucket] = at + KEY_HEAD_BYTES + length;
     this.counts[bucket]++;
   }
-
-  /** placeKey() chooses the bucket by the first PREFIX_BYTES of a key. */
-  readonly headBytes = PREFIX_BYTES;
 
   /** The pool, where placeKey() places keys. */
   get target(): Buffer {
