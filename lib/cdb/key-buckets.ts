@@ -184,8 +184,6 @@ export class KeyBuckets {
   }
 
   /** Nothing refers to the source once a key is stored. */
-  endOfPiece(): void {}
-
   private writeHead(at: number, length: number, flag: number, hash: number): void {
     const pool = this.pool;
     pool[at] = length & 255;

@@ -138,8 +138,6 @@ interface KeySink {
   commitKey(length: number, flag: number, hash: number, line: number): void;
   /** Files the key source[start, end) (a line the fast path did not take). */
   add(source: Uint8Array, start: number, end: number, flag: number, hash: number, line: number): void;
-  /** The piece of source parsed last is about to be reused. */
-  endOfPiece(): void;
 }
 
 /**
@@ -330,7 +328,6 @@ function parseSource(source: Source, sink: KeySink, unit: "line" | "entry", tuni
         continue;
       }
       if (end > 0) line = parseLines(chunk.subarray(0, end), line, sink, problems);
-      sink.endOfPiece();
       chunk.copy(chunk, 0, end, held);
       held -= end;
       if (atEnd) break;
@@ -630,9 +627,6 @@ class InOrderRecords implements KeySink {
     this.commitKey(end - start, flag, hash, line);
   }
 
-  /** The key is copied out of the source as it is read. */
-  endOfPiece(): void {}
-
   /** Where the key bytes of a record of up to `keyBytes` go, the chunk written out first if full (the previous key saved). */
   private roomFor(keyBytes: number): number {
     const records = this.records;
@@ -696,8 +690,6 @@ class ConflictLines implements KeySink {
     if (first === undefined) this.first.set(key.toString("latin1"), { flag, line });
     else if (first.flag !== flag) problems.push({ line, reason: `${shown(key, 0, key.length)} is ${verdict(flag)} here but ${verdict(first.flag)} on ${this.unit} ${first.line}` });
   }
-
-  endOfPiece(): void {}
 
   /** The conflicts in key order (as the buckets found them), at most MAX_REPORTED_PROBLEMS, by line. */
   found(): SourceProblem[] {
