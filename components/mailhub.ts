@@ -1,9 +1,10 @@
 // Mailhub: one host, reached over SSH with its host key pinned, and everything
 // qmail-fleet keeps on it as ONE HostConfiguration, so the host changes as a
-// unit. Its parts (SmtpService, SslKeyFile, AuthCdb, ValidRcptToCdb,
-// TcpRulesCdb components, or the same given in MailhubArgs) attach to it; once the program's current synchronous turn is
-// over, every mailhub plans from all its parts and registers its
-// HostConfiguration. A part that comes later is refused.
+// unit. Its parts (SmtpService, SslKeyFile, AuthCdb, ValidRcptToCdb and
+// TcpRulesCdb components, or the same given in MailhubArgs) attach to it;
+// once the program's current synchronous turn is over, every mailhub plans
+// from all its parts and registers its HostConfiguration. A part that comes
+// later is refused.
 import * as pulumi from "./pulumi-sdk";
 import { formatIssues, type ConfigIssue, type HostConfig } from "../lib/config";
 import type { FileKind, HostPlan, ServicePlan } from "../lib/host-plan";
@@ -227,7 +228,7 @@ export class Mailhub extends pulumi.ComponentResource {
     for (const set of args.tcpRulesCdbs ?? []) this.attach({ kind: "tcpRules", label: `${this.label} tcpRulesCdbs[${set.path}]`, ...set });
   }
 
-  /** Adds a part's files and services to this host; called by the part's constructor. */
+  /** Adds a part's files and services to this host; called by a part's constructor, and for the parts in MailhubArgs. */
   attach(part: MailhubPart): void {
     if (this.sealed)
       throw new pulumi.RunError(
