@@ -24,6 +24,16 @@ const TUNINGS: Array<[string, ValidRcptToTuning]> = [
 ];
 
 /** ASCII-only lower-casing of raw bytes, as qmail-smtpd does. */
+/** What `build` throws (undefined when it does not). */
+function thrownBy(build: () => unknown): unknown {
+  try {
+    build();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
+
 function lowerAscii(bytes: Buffer): Buffer {
   return Buffer.from(bytes.map((b) => (b >= 0x41 && b <= 0x5a ? b | 0x20 : b)));
 }
@@ -141,12 +151,7 @@ describe("validrcptto.cdb through buckets and pieces", () => {
     const file = path.join(dir, "conflicts.txt");
     fs.writeFileSync(file, lines.join("\n"));
     for (const [, tuning] of TUNINGS) {
-      let error: unknown;
-      try {
-        writeValidRcptToFile({ path: file }, path.join(dir, "conflicts.cdb"), tuning);
-      } catch (err) {
-        error = err;
-      }
+      const error = thrownBy(() => writeValidRcptToFile({ path: file }, path.join(dir, "conflicts.cdb"), tuning));
       expect(error).toBeInstanceOf(ValidRcptToSourceError);
       expect((error as ValidRcptToSourceError).problems).toEqual(expected);
       expect(fs.existsSync(path.join(dir, "conflicts.cdb"))).toBe(false);
@@ -157,12 +162,7 @@ describe("validrcptto.cdb through buckets and pieces", () => {
     const lines = Array.from({ length: 100 }, (_, i) => `user${(i * 37) % 100}@example.com`);
     for (let i = 0; i < 30; i++) lines.push(`!user${(i * 13) % 100}@example.com`);
     for (const [, tuning] of TUNINGS) {
-      let error: unknown;
-      try {
-        buildValidRcptTo(lines.join("\n"), tuning);
-      } catch (err) {
-        error = err;
-      }
+      const error = thrownBy(() => buildValidRcptTo(lines.join("\n"), tuning));
       const problems = (error as ValidRcptToSourceError).problems;
       expect(problems).toHaveLength(20);
       expect(problems.map((p) => p.line)).toEqual([...problems.map((p) => p.line)].sort((a, b) => a - b));
@@ -177,12 +177,7 @@ describe("validrcptto.cdb through buckets and pieces", () => {
     const file = path.join(dir, "bad.txt");
     fs.writeFileSync(file, lines.join("\n"));
     for (const [, tuning] of TUNINGS) {
-      let error: unknown;
-      try {
-        writeValidRcptToFile({ path: file }, path.join(dir, "bad.cdb"), tuning);
-      } catch (err) {
-        error = err;
-      }
+      const error = thrownBy(() => writeValidRcptToFile({ path: file }, path.join(dir, "bad.cdb"), tuning));
       expect(error).toBeInstanceOf(ValidRcptToSourceError);
       expect((error as ValidRcptToSourceError).problems.map((p) => p.line)).toEqual([50, 150]);
     }
