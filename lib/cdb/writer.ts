@@ -208,6 +208,21 @@ export function cdbTables(
   return header;
 }
 
+/**
+ * Writes bytes[0, length) at `position`, all of them. fs.writeSync makes one
+ * write and returns how many bytes it took: a disk that fills up or a file
+ * size limit (ulimit -f) takes only the first part, and the error comes from
+ * the next write, which a single call never makes.
+ */
+function writeAll(fd: number, bytes: Uint8Array, length: number, position: number): void {
+  let done = 0;
+  while (done < length) {
+    const written = fs.writeSync(fd, bytes, done, length - done, position + done);
+    if (written <= 0) throw new Error(`write made no progress at byte ${position + done}`);
+    done += written;
+  }
+}
+
 /** Bytes appended between two early syncs of an AtomicCdbFile. */
 const EARLY_SYNC_BYTES = 8 << 20;
 
@@ -243,7 +258,7 @@ export class AtomicCdbFile {
 
   /** Appends chunk[0, length). */
   append(chunk: Uint8Array, length = chunk.length): void {
-    fs.writeSync(this.fd, chunk, 0, length, this.offset);
+    writeAll(this.fd, chunk, length, this.offset);
     this.offset += length;
     this.unsynced += length;
     if (this.unsynced >= EARLY_SYNC_BYTES) this.syncEarly();
@@ -275,7 +290,7 @@ export class AtomicCdbFile {
 
   commit(header: Uint8Array): void {
     try {
-      fs.writeSync(this.fd, header, 0, header.length, 0);
+      writeAll(this.fd, header, header.length, 0);
       fs.fsyncSync(this.fd);
       fs.closeSync(this.fd);
       this.open = false;
@@ -422,7 +437,7 @@ export function writeFileAtomically(targetPath: string, bytes: Uint8Array, mode 
   try {
     const fd = fs.openSync(tempPath, "wx", mode);
     try {
-      fs.writeSync(fd, bytes);
+      writeAll(fd, bytes, bytes.length, 0);
       fs.fsyncSync(fd);
     } finally {
       fs.closeSync(fd);
