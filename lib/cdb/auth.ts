@@ -123,8 +123,14 @@ export function parseExpiry(expires: number | string | Date): number | string {
   return `expiry${shown} is not unix seconds, YYYY-MM-DD or an ISO time with a zone (e.g. 2027-01-31T12:00:00Z)`;
 }
 
+/** What of a user a problem is about: its password (hash or plain), its expiry, or one variable; none: the user as a whole. */
+export type AuthField = "hash" | "password" | "expires" | { env: string };
+
+/** The line of the users file a user (or one of its fields) is written on. */
+export type AuthLineOf = (user: AuthUser, field?: AuthField) => number | undefined;
+
 /** One auth.cdb record per user, sorted by user name (bytewise), values ready. */
-export function authRecords(users: readonly AuthUser[], options: AuthBuildOptions = {}, lineOf?: (user: AuthUser) => number | undefined): Array<{ user: string; value: string }> {
+export function authRecords(users: readonly AuthUser[], options: AuthBuildOptions = {}, lineOf?: AuthLineOf): Array<{ user: string; value: string }> {
   const problems: AuthProblem[] = [];
   const seen = new Set<string>();
   const records: Array<{ user: string; value: string }> = [];
@@ -138,8 +144,7 @@ export function authRecords(users: readonly AuthUser[], options: AuthBuildOption
   }
 
   for (const entry of users) {
-    const line = lineOf?.(entry);
-    const problem = (reason: string) => problems.push({ line, user: entry.user, reason });
+    const problem = (reason: string, field?: AuthField) => problems.push({ line: (field && lineOf?.(entry, field)) ?? lineOf?.(entry), user: entry.user, reason });
     const user = entry.user;
     if (user === "") problem("user name is empty");
     const userControl = controlCharacter(user);
@@ -155,11 +160,11 @@ export function authRecords(users: readonly AuthUser[], options: AuthBuildOption
     if (entry.hash !== undefined && entry.password !== undefined) problem("has both a hash and a plain password; give one");
     else if (entry.hash !== undefined) {
       const why = hashShapeProblem(entry.hash);
-      if (why) problem(why);
+      if (why) problem(why, "hash");
       else hash = entry.hash;
     } else if (entry.password !== undefined) {
-      if (entry.password === "") problem("plain password is empty");
-      else if (controlCharacter(entry.password)) problem("plain password contains a line break, NUL or another control character");
+      if (entry.password === "") problem("plain password is empty", "password");
+      else if (controlCharacter(entry.password)) problem("plain password contains a line break, NUL or another control character", "password");
       else {
         const salt = deriveSalt(options.saltSecret!, user);
         hash = sha512Crypt(entry.password, salt, options.rounds === undefined ? {} : { rounds: options.rounds });
@@ -168,24 +173,24 @@ export function authRecords(users: readonly AuthUser[], options: AuthBuildOption
 
     const env: Record<string, string> = { ...(entry.env ?? {}) };
     if (entry.expires !== undefined) {
-      if ("PASSWORD_EXPIRES" in env) problem("sets PASSWORD_EXPIRES both as expiry and as a variable; keep one");
+      if ("PASSWORD_EXPIRES" in env) problem("sets PASSWORD_EXPIRES both as expiry and as a variable; keep one", { env: "PASSWORD_EXPIRES" });
       const seconds = parseExpiry(entry.expires);
-      if (typeof seconds === "string") problem(seconds);
+      if (typeof seconds === "string") problem(seconds, "expires");
       else env.PASSWORD_EXPIRES = String(seconds);
     } else if ("PASSWORD_EXPIRES" in env && !/^[0-9]+$/.test(env.PASSWORD_EXPIRES)) {
-      problem("PASSWORD_EXPIRES must be unix seconds (digits only); or use the expiry field, which also takes dates");
+      problem("PASSWORD_EXPIRES must be unix seconds (digits only); or use the expiry field, which also takes dates", { env: "PASSWORD_EXPIRES" });
     }
     let value = hash ?? "";
     for (const name of Object.keys(env).sort()) {
       const nameWhy = envNameProblem(name);
       if (nameWhy) {
-        problem(nameWhy);
+        problem(nameWhy, { env: name });
         continue;
       }
       const v = env[name];
-      if (v.includes('"')) problem(`value of ${name} contains a double quote, which qmail-smtpd would misparse; remove it`);
+      if (v.includes('"')) problem(`value of ${name} contains a double quote, which qmail-smtpd would misparse; remove it`, { env: name });
       const control = controlCharacter(v);
-      if (control) problem(`value of ${name} contains ${control}; remove it`);
+      if (control) problem(`value of ${name} contains ${control}; remove it`, { env: name });
       value += `,${name}="${v}"`;
     }
     records.push({ user, value });
@@ -195,7 +200,7 @@ export function authRecords(users: readonly AuthUser[], options: AuthBuildOption
   return records.sort((a, b) => bytewise(a.user, b.user));
 }
 
-export function buildAuthCdb(users: readonly AuthUser[], options: AuthBuildOptions = {}, lineOf?: (user: AuthUser) => number | undefined): Buffer {
+export function buildAuthCdb(users: readonly AuthUser[], options: AuthBuildOptions = {}, lineOf?: AuthLineOf): Buffer {
   const records = authRecords(users, options, lineOf);
   const writer = new CdbBufferWriter({ expectedRecords: records.length });
   for (const { user, value } of records) writer.add(user, value);
@@ -210,9 +215,11 @@ export function buildAuthCdb(users: readonly AuthUser[], options: AuthBuildOptio
  *   bob@example.com:env:QMAILQUEUE=/var/qmail/bin/simscan
  * `#` comment lines and blank lines are ignored. Lines of one user may be anywhere.
  */
-export function parseAuthSource(text: string): { users: AuthUser[]; lineOf: (user: AuthUser) => number | undefined } {
+export function parseAuthSource(text: string): { users: AuthUser[]; lineOf: AuthLineOf } {
   const byName = new Map<string, AuthUser>();
   const firstLine = new Map<AuthUser, number>();
+  /** Per user, the line of each field ("hash", "password", "expires", "env:NAME"): the last one given. */
+  const fieldLines = new Map<AuthUser, Map<string, number>>();
   const problems: AuthProblem[] = [];
   const lines = text.split("\n");
   if (lines[lines.length - 1] === "") lines.pop();
@@ -234,21 +241,28 @@ export function parseAuthSource(text: string): { users: AuthUser[]; lineOf: (use
       user = { user: name };
       byName.set(name, user);
       firstLine.set(user, line);
+      fieldLines.set(user, new Map());
     }
+    const at = (field: string) => fieldLines.get(user!)!.set(field, line);
     switch (attribute) {
       case "hash":
         if (user.hash !== undefined) problem("second hash line");
         user.hash = value.trim();
+        at("hash");
         break;
       case "plain":
         // Verbatim: spaces belong to the password. A stray CR (DOS file) would too, so refuse it.
         if (value.includes("\r")) problem("plain password line ends in a carriage return; save the file with Unix line endings");
         else if (user.password !== undefined) problem("second plain password line");
-        else user.password = value;
+        else {
+          user.password = value;
+          at("password");
+        }
         break;
       case "expires":
         if (user.expires !== undefined) problem("second expires line");
         user.expires = value.trim();
+        at("expires");
         break;
       case "env": {
         const equals = value.indexOf("=");
@@ -260,6 +274,7 @@ export function parseAuthSource(text: string): { users: AuthUser[]; lineOf: (use
         user.env ??= {};
         if (envName in user.env) problem(`variable ${JSON.stringify(envName)} given twice`);
         user.env[envName] = value.slice(equals + 1).replace(/\r$/, "");
+        at(`env:${envName}`);
         break;
       }
       default:
@@ -268,5 +283,6 @@ export function parseAuthSource(text: string): { users: AuthUser[]; lineOf: (use
     }
   });
   if (problems.length > 0) throw new AuthSourceError(problems);
-  return { users: [...byName.values()], lineOf: (u) => firstLine.get(u) };
+  const fieldKey = (field: AuthField) => (typeof field === "string" ? field : `env:${field.env}`);
+  return { users: [...byName.values()], lineOf: (u, field) => (field === undefined ? firstLine.get(u) : fieldLines.get(u)?.get(fieldKey(field))) };
 }

@@ -183,4 +183,28 @@ describe("users file", () => {
     const { users, lineOf } = parseAuthSource("ok@x:hash:$1$saltsalt$qjXMvbEw8oaL.CzflDugX/\nbad@x:env:A=\"q\"\nbad@x:hash:$1$saltsalt$qjXMvbEw8oaL.CzflDugX/\n");
     expect(() => buildAuthCdb(users, {}, lineOf)).toThrow(/line 2: user "bad@x": value of A contains a double quote/);
   });
+
+  it("names the line of the attribute at fault, not the user's first line", () => {
+    const { users, lineOf } = parseAuthSource(
+      [
+        "bob@x:plain:pw",
+        "alice@x:hash:$1$saltsalt$qjXMvbEw8oaL.CzflDugX/",
+        "bob@x:expires:2020-13-45",
+        "alice@x:env:BAD NAME=1",
+        "carol@x:env:OK=1",
+        "carol@x:hash:not-a-hash",
+        "carol@x:env:Q=\"",
+      ].join("\n") + "\n",
+    );
+    let message = "";
+    try {
+      buildAuthCdb(users, { saltSecret: SECRET }, lineOf);
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toContain('line 3: user "bob@x": expiry "2020-13-45"');
+    expect(message).toContain('line 4: user "alice@x": variable name "BAD NAME"');
+    expect(message).toContain('line 6: user "carol@x": hash is not a crypt hash');
+    expect(message).toContain('line 7: user "carol@x": value of Q contains a double quote');
+  });
 });

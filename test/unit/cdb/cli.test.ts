@@ -81,7 +81,7 @@ describe("qmail-fleet cdb", () => {
     fs.writeFileSync(input, `bob@x.com:plain:${password}\nbob@x.com:env:A="${password}"\n`);
     const bad = await runCli(["auth", input, "-o", output], { QMAIL_FLEET_SALT_SECRET: "0123456789abcdef-secret" });
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toContain('line 1: user "bob@x.com": value of A contains a double quote');
+    expect(bad.stderr).toContain('line 2: user "bob@x.com": value of A contains a double quote');
     expect(bad.stderr + bad.stdout).not.toContain(password);
   });
 
