@@ -2,6 +2,7 @@
 // auth.cdb from plain files. Imports only lib/cdb and node built-ins, so it
 // starts fast (no Pulumi SDK, no zod).
 import * as fs from "node:fs";
+import * as path from "node:path";
 import type { Command } from "../main";
 import type { CdbKind } from "../../lib/cdb/summary";
 
@@ -144,6 +145,25 @@ async function build(kind: CdbKind, input: string, output: string, diff: boolean
 // Errors about the input, reported as they are; anything else is a bug.
 const INPUT_ERRORS = new Set(["ValidRcptToSourceError", "TcpRulesSourceError", "AuthSourceError", "CdbTooLargeError"]);
 
+/**
+ * A file system error as the operator can act on it: which of their files it
+ * concerns (the input, or the output, not the temporary file beside it) and
+ * why, with the error code.
+ */
+function fileErrorMessage(err: NodeJS.ErrnoException & { dest?: string }, input: string, output: string): string {
+  const why = /^[A-Z]+: ([^,]+)/.exec(err.message)?.[1] ?? err.message;
+  const reason = `${why}${err.code ? ` (${err.code})` : ""}`;
+  const outputDir = path.dirname(path.resolve(output));
+  const at = err.path === undefined ? undefined : path.resolve(err.path);
+  const aboutOutput =
+    err.dest !== undefined ||
+    ["write", "fsync", "fdatasync", "rename"].includes(err.syscall ?? "") ||
+    (at !== undefined && at !== path.resolve(input) && (at === path.resolve(output) || path.dirname(at) === outputDir));
+  if (!aboutOutput) return `cannot read ${input === "-" ? "standard input" : input}: ${reason}`;
+  const hint = err.code === "ENOENT" ? `; the directory ${outputDir} must exist` : err.code === "ENOTDIR" ? `; ${outputDir} must be a directory` : "";
+  return `cannot write ${output}: ${reason}${hint}`;
+}
+
 export const cdbCommand: Command = {
   summary: "build validrcptto.cdb, tcprules cdb or auth.cdb (byte-identical to the Debian tools), or dump one back to config form",
   async run(args: string[]): Promise<number> {
@@ -175,8 +195,9 @@ export const cdbCommand: Command = {
       process.stdout.write((await build(cdbKind, parsed.input, parsed.output, parsed.diff)) + "\n");
       return 0;
     } catch (err) {
-      const known = (err instanceof Error && INPUT_ERRORS.has(err.name)) || (err as NodeJS.ErrnoException).code !== undefined;
-      const message = err instanceof Error ? err.message : String(err);
+      const fileError = (err as NodeJS.ErrnoException).code !== undefined;
+      const known = (err instanceof Error && INPUT_ERRORS.has(err.name)) || fileError;
+      const message = fileError ? fileErrorMessage(err as NodeJS.ErrnoException, parsed.input, parsed.output) : err instanceof Error ? err.message : String(err);
       process.stderr.write(`qmail-fleet cdb ${cdbKind}: ${known ? message : `internal error: ${message}`}\n`);
       return 1;
     }

@@ -97,4 +97,25 @@ describe("qmail-fleet cdb", () => {
     expect((await runCli(["validrcptto", "x"])).stderr).toContain("-o FILE is missing");
     expect((await runCli(["validrcptto", "/nonexistent/file", "-o", "/tmp/x.cdb"])).stderr).toContain("ENOENT");
   });
+
+  it("file errors name the operator's input or output, never the temporary file", async () => {
+    dir = tempDir("cli");
+    const input = path.join(dir, "valid.txt");
+    fs.writeFileSync(input, "a@x.com\n");
+    const missingDir = path.join(dir, "missing");
+    const noDir = await runCli(["validrcptto", input, "-o", path.join(missingDir, "validrcptto.cdb")]);
+    expect(noDir.code).toBe(1);
+    expect(noDir.stderr).toBe(`qmail-fleet cdb validrcptto: cannot write ${path.join(missingDir, "validrcptto.cdb")}: no such file or directory (ENOENT); the directory ${missingDir} must exist\n`);
+    const underFile = await runCli(["validrcptto", input, "-o", path.join(input, "v.cdb")]);
+    expect(underFile.stderr).toBe(`qmail-fleet cdb validrcptto: cannot write ${path.join(input, "v.cdb")}: not a directory (ENOTDIR); ${input} must be a directory\n`);
+    for (const kind of ["validrcptto", "tcprules", "auth"]) {
+      const inputIsDir = await runCli([kind, dir, "-o", path.join(dir, "out.cdb")]);
+      expect(inputIsDir.code).toBe(1);
+      expect(inputIsDir.stderr).toBe(`qmail-fleet cdb ${kind}: cannot read ${dir}: illegal operation on a directory (EISDIR)\n`);
+    }
+    expect((await runCli(["validrcptto", path.join(dir, "nope.txt"), "-o", path.join(dir, "out.cdb")])).stderr).toBe(
+      `qmail-fleet cdb validrcptto: cannot read ${path.join(dir, "nope.txt")}: no such file or directory (ENOENT)\n`,
+    );
+    expect(fs.readdirSync(dir)).toEqual(["valid.txt"]);
+  });
 });
