@@ -281,8 +281,30 @@ export function buildValidRcptToSources(addresses: readonly string[], files: rea
         throw inner;
       }
     }
-    throw new SharedFileError(`validRcptTo (addresses, then files in order, counted as one list): ${error.message}`);
+    throw new SharedFileError(`validRcptTo: ${betweenSources(error, addresses.length, texts.map(withFinalNewline), files)}`);
   }
+}
+
+/**
+ * A problem of the combined list (addresses, then every file's lines) told
+ * by where each line comes from: validRcptTo.addresses[i], or a file's line.
+ */
+function betweenSources(error: ValidRcptToSourceError, addressCount: number, texts: readonly Buffer[], files: readonly string[]): string {
+  const ends: number[] = [];
+  let total = addressCount;
+  for (const text of texts) {
+    for (let at = text.indexOf(0x0a); at !== -1; at = text.indexOf(0x0a, at + 1)) total++;
+    ends.push(total);
+  }
+  const where = (line: number): string => {
+    if (line <= addressCount) return `validRcptTo.addresses[${line - 1}]`;
+    const index = ends.findIndex((end) => line <= end);
+    if (index < 0) return `line ${line} of the combined list`;
+    return `validRcptTo.files[${index}] (${files[index]}) line ${line - (index === 0 ? addressCount : ends[index - 1])}`;
+  };
+  const shown = error.problems.slice(0, 10).map((p) => `  ${where(p.line)}: ${p.reason.replace(/ on line (\d+)$/, (_, n: string) => ` at ${where(Number(n))}`)}`);
+  const more = error.problems.length > 10 ? [`  ... and ${error.problems.length - 10} more`] : [];
+  return `${error.problems.length === 1 ? "1 problem" : `${error.problems.length} problems`} between its sources (addresses, then files in order):\n${[...shown, ...more].join("\n")}`;
 }
 
 const toBuffer = (data: string | Buffer) => (typeof data === "string" ? Buffer.from(data, "utf8") : data);

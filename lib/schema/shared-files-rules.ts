@@ -99,7 +99,8 @@ export function validRcptToAddressFindings(addresses: readonly string[]): Findin
     return [];
   } catch (error) {
     if (!(error instanceof ValidRcptToSourceError)) throw error;
-    return error.problems.map((p) => ({ path: ["addresses", p.line - 1], message: p.reason }));
+    // "on entry N" counts from 1; the path, as every path, from 0.
+    return error.problems.map((p) => ({ path: ["addresses", p.line - 1], message: p.reason.replace(/ on entry (\d+)$/, (_, n: string) => ` at validRcptTo.addresses[${Number(n) - 1}]`) }));
   }
 }
 

@@ -263,6 +263,23 @@ describe("validrcptto.cdb", () => {
     expect(() => planFleet(config, { readFile: () => { throw new Error("ENOENT"); } })).toThrow(new PlanError("validRcptTo.files[0]: cannot read missing.txt: ENOENT"));
     expect(() => planFleet(config, { readFile: () => "ok@x.org\nbad address@x.org\n" })).toThrow(/^validRcptTo\.files\[0\] \(missing\.txt\): validrcptto: 1 bad line:\n {2}line 2: /);
   });
+
+  it("names where each side of a conflict between sources is: an address by its index, a file's line by the file", () => {
+    const raw = { ...fleetWith([smtpd]), validRcptTo: { addresses: ["postmaster@x.org", "a@x.org"], files: ["one.txt", "two.txt"] } };
+    const { config } = mustParse(raw);
+    const files: Record<string, string> = { "one.txt": "# one\nb@x.org\n!a@x.org\n", "two.txt": "c@x.org\n!postmaster@x.org" };
+    expect(() => planFleet(config, { readFile: (file) => files[file] })).toThrow(
+      new PlanError(
+        "validRcptTo: 2 problems between its sources (addresses, then files in order):\n" +
+          '  validRcptTo.files[0] (one.txt) line 3: "a@x.org" is rejected here but accepted at validRcptTo.addresses[1]\n' +
+          '  validRcptTo.files[1] (two.txt) line 2: "postmaster@x.org" is rejected here but accepted at validRcptTo.addresses[0]',
+      ),
+    );
+    // Within the addresses, the other entry is named by its path too (from 0, as the path of the one at fault).
+    expect(mustFail({ ...fleetWith([smtpd]), validRcptTo: { addresses: ["a@x.org", "b@x.org", "!a@x.org"] } })).toEqual([
+      'validRcptTo.addresses[2]: "a@x.org" is rejected here but accepted at validRcptTo.addresses[0]',
+    ]);
+  });
 });
 
 describe("tcprules cdb", () => {
