@@ -82,7 +82,7 @@ export interface ServiceTraits {
   validRcptToCdb?: string;
   /** The tcprules cdb tcpserver reads (-x). */
   accessRules?: string;
-  /** Whether the default rule (address "") of those tcprules sets RELAYCLIENT; absent when the config does not give the rules. */
+  /** Whether a rule of those tcprules that matches every client (address "", or "=" while tcpserver looks up host names) sets RELAYCLIENT; absent when the config does not give the rules. */
   relaysEveryClient?: boolean;
 }
 

@@ -8,7 +8,7 @@ import type { FleetConfig, HostConfig, ServiceConfig } from "./config";
 import type { FleetPlan, HostPlan, ManagedDirectory, ManagedFile, ServicePlan, SshTarget } from "./host-plan";
 import { isActive } from "./schema/service-rules";
 import { isLoopback } from "./schema/primitives";
-import { defaultRuleSetsRelayClient } from "./cdb/tcprules";
+import { everyClientRuleText, relayForEveryClient } from "./cdb/tcprules";
 import { describeReadError } from "./source/local-paths";
 import { renderLogScript } from "./render/log-script";
 import { renderRunScript } from "./render/run-script";
@@ -49,14 +49,14 @@ function relayByRulesFile(config: FleetConfig, host: HostConfig, service: Servic
   const path = service.accessRules;
   const set = path !== undefined && config.tcpRules && Object.prototype.hasOwnProperty.call(config.tcpRules, path) ? config.tcpRules[path] : undefined;
   if (!set?.file || isLoopback(service.ip)) return;
-  let relays: boolean;
+  let relays: "" | "=" | undefined;
   try {
-    relays = defaultRuleSetsRelayClient(Buffer.from(readFile(set.file)));
+    relays = relayForEveryClient(Buffer.from(readFile(set.file)), service.lookupRemoteHost);
   } catch {
     return; // an unreadable or malformed file is reported when the rules are built
   }
-  if (!relays) return;
-  const why = `the default rule (address "") of ${set.file}, the rules at ${path}, sets RELAYCLIENT, so every client of service '${service.name}' on host ${host.name} may relay mail anywhere`;
+  if (relays === undefined) return;
+  const why = `${everyClientRuleText(relays)} of ${set.file}, the rules at ${path}, sets RELAYCLIENT, so every client of service '${service.name}' on host ${host.name} may relay mail anywhere`;
   if (service.acknowledge.includes("open-relay")) warn(`tcpRules.${path}.file: hazard open-relay (acknowledged): ${why}`);
   else throw new PlanError(`hazard open-relay: ${why}; change the rule, or accept the risk with acknowledge: [open-relay] on the service`, `tcpRules.${path}.file`);
 }

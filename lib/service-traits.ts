@@ -5,7 +5,7 @@
 // the config is the reader of a tcprules file.
 import type { FleetConfig, ServiceConfig } from "./config";
 import type { ServiceTraits } from "./host-plan";
-import { defaultRuleSetsRelayClient, renderTcpRules } from "./cdb/tcprules";
+import { relayForEveryClient, renderTcpRules } from "./cdb/tcprules";
 import { certificatePathOf } from "./schema/tls-paths";
 
 export function serviceTraits(service: ServiceConfig, config: FleetConfig, readFile: (path: string) => string | Buffer): ServiceTraits {
@@ -19,19 +19,19 @@ export function serviceTraits(service: ServiceConfig, config: FleetConfig, readF
   if (service.validRcptTo.cdbFile !== undefined) traits.validRcptToCdb = service.validRcptTo.cdbFile;
   if (service.accessRules !== undefined) {
     traits.accessRules = service.accessRules;
-    const relays = relaysEveryClient(service.accessRules, config, readFile);
+    const relays = relaysEveryClient(service.accessRules, service.lookupRemoteHost, config, readFile);
     if (relays !== undefined) traits.relaysEveryClient = relays;
   }
   return traits;
 }
 
 /** Whether the rules the config gives for `path` hand RELAYCLIENT to every client; undefined when the rules are the operator's. */
-function relaysEveryClient(path: string, config: FleetConfig, readFile: (path: string) => string | Buffer): boolean | undefined {
+function relaysEveryClient(path: string, lookupRemoteHost: boolean, config: FleetConfig, readFile: (path: string) => string | Buffer): boolean | undefined {
   const sets = config.tcpRules ?? {};
   if (!Object.prototype.hasOwnProperty.call(sets, path)) return undefined;
   const set = sets[path];
   try {
-    return defaultRuleSetsRelayClient(set.rules ? renderTcpRules(set.rules) : Buffer.from(readFile(set.file!)));
+    return relayForEveryClient(set.rules ? renderTcpRules(set.rules) : Buffer.from(readFile(set.file!)), lookupRemoteHost) !== undefined;
   } catch {
     return undefined; // unreadable or malformed rules are refused, with their source named, when planning builds them
   }

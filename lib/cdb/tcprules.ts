@@ -128,10 +128,25 @@ function compileRecords(source: string | Uint8Array): TcpRecord[] {
   return records;
 }
 
-/** True when the rules' default entry (address "", which every client without a better match gets) allows with RELAYCLIENT set. */
-export function defaultRuleSetsRelayClient(source: string | Uint8Array): boolean {
-  const first = compileRecords(source).find((record) => record.key === "");
-  return first !== undefined && !first.value.startsWith("D") && first.value.split("\0").some((item) => item.startsWith("+RELAYCLIENT="));
+/**
+ * The rule that matches every client and allows it with RELAYCLIENT set:
+ * address "", which tcpserver looks up last, or "=", which it looks up just
+ * before for every client whose host name it found (unless tcpserver -H
+ * looks none up). Undefined when neither does; first match wins for each.
+ */
+export function relayForEveryClient(source: string | Uint8Array, lookupRemoteHost: boolean): "" | "=" | undefined {
+  const records = compileRecords(source);
+  const relays = (key: string) => {
+    const first = records.find((record) => record.key === key);
+    return first !== undefined && !first.value.startsWith("D") && first.value.split("\0").some((item) => item.startsWith("+RELAYCLIENT="));
+  };
+  if (lookupRemoteHost && relays("=")) return "=";
+  return relays("") ? "" : undefined;
+}
+
+/** How a message names the rule relayForEveryClient found. */
+export function everyClientRuleText(address: "" | "="): string {
+  return address === "" ? 'the default rule (address "")' : 'the rule for every client with a host name (address "=")';
 }
 
 /** The tcpserver rules cdb for `source`, byte-identical to `tcprules`. */

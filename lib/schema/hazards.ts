@@ -13,6 +13,7 @@ import type { ServiceConfig } from "./service";
 import { isActive, offersStartTls } from "./service-rules";
 import { isLoopback } from "./primitives";
 import { closestName, listWords, nearestName } from "./strict";
+import { everyClientRuleText } from "../cdb/tcprules";
 
 export interface HazardContext {
   /** The rules of the tcprules set the service's accessRules names, when the config gives them as rules. */
@@ -38,12 +39,16 @@ export const HAZARDS: readonly Hazard[] = [
     doc: "A tcprules rule that matches every client sets RELAYCLIENT: anyone on the internet may send mail anywhere through the mailhub, and it will be on every block list within hours.",
     check(s, context) {
       if (!reachable(s) || !context.accessRules) return undefined;
-      const index = context.accessRules.findIndex((rule) => rule.address === "");
-      const rule = context.accessRules[index];
-      if (!rule || rule.action !== "allow" || !rule.env || !("RELAYCLIENT" in rule.env)) return undefined;
+      // First match wins: the first rule for each address counts. "=" matches every client whose host name tcpserver looked up.
+      const relays = (address: string) => {
+        const rule = context.accessRules!.find((r) => r.address === address);
+        return rule !== undefined && rule.action === "allow" && rule.env !== undefined && "RELAYCLIENT" in rule.env;
+      };
+      const address = s.lookupRemoteHost && relays("=") ? "=" : relays("") ? "" : undefined;
+      if (address === undefined) return undefined;
       return {
         path: ["accessRules"],
-        why: `the default rule (address "") of the rules at ${s.accessRules} sets RELAYCLIENT, so every client may relay mail anywhere`,
+        why: `${everyClientRuleText(address)} of the rules at ${s.accessRules} sets RELAYCLIENT, so every client may relay mail anywhere`,
       };
     },
   },

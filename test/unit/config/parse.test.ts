@@ -189,6 +189,26 @@ describe("parseFleetConfig: hazards", () => {
     ]);
   });
 
+  it('an open relay: the rule "=" (every client with a host name) sets RELAYCLIENT, unless tcpserver looks up no names', () => {
+    const rules = [
+      { address: "127.", action: "allow", env: { RELAYCLIENT: "" } },
+      { address: "=", action: "allow", env: { RELAYCLIENT: "" } },
+      { address: "", action: "allow" },
+    ];
+    const raw = (service: Record<string, unknown>) => ({
+      ...fleetWith([{ name: "smtpd", ip: "0", accessRules: "/etc/tcp.smtp.cdb", ...service }]),
+      tcpRules: { "/etc/tcp.smtp.cdb": { rules } },
+    });
+    expect(mustFail(raw({}))).toEqual([
+      'hosts[0].services[0].accessRules: hazard open-relay: the rule for every client with a host name (address "=") of the rules at /etc/tcp.smtp.cdb sets RELAYCLIENT, so every client may relay mail anywhere; change it, or accept the risk with acknowledge: [open-relay] on this service',
+    ]);
+    // tcpserver -H looks no name up: "=" never matches.
+    expect(mustParse(raw({ lookupRemoteHost: false })).warnings).toEqual([]);
+    // A "=" rule before it that denies or leaves RELAYCLIENT out wins.
+    const first = { ...raw({}), tcpRules: { "/etc/tcp.smtp.cdb": { rules: [{ address: "=", action: "allow" }, ...rules] } } };
+    expect(mustParse(first).warnings).toEqual([]);
+  });
+
   it("names an unknown hazard with the nearest one, and warns of an acknowledgement that matches nothing", () => {
     expect(mustFail(fleetWith([{ name: "smtpd", ip: "0", acknowledge: ["root"] }]))[0]).toMatch(/^hosts\[0\]\.services\[0\]\.acknowledge\[0\]: unknown hazard 'root': did you mean 'runs-as-root'\?/);
     expect(mustParse(fleetWith([{ name: "smtpd", ip: "0", acknowledge: ["open-relay"] }])).warnings).toEqual([

@@ -40,6 +40,13 @@ describe("traits planned for the rules", () => {
     expect(inputsOf({ ...fleetWith([mx()]), tcpRules: { [RULES]: { file: "tcp.smtp" } } }, { "tcp.smtp": "127.:allow,RELAYCLIENT=\"\"\n:allow\n" }).services.smtpd.traits?.relaysEveryClient).toBe(false);
   });
 
+  it('counts the rule "=" (every client with a host name) while tcpserver looks names up', () => {
+    const source = { "tcp.smtp": '127.:allow,RELAYCLIENT=""\n=:allow,RELAYCLIENT=""\n:allow\n' };
+    const raw = (extra: Record<string, unknown>) => ({ ...fleetWith([mx({ acknowledge: ["open-relay"], ...extra })]), tcpRules: { [RULES]: { file: "tcp.smtp" } } });
+    expect(inputsOf(raw({}), source).services.smtpd.traits?.relaysEveryClient).toBe(true);
+    expect(inputsOf({ ...fleetWith([mx({ lookupRemoteHost: false })]), tcpRules: { [RULES]: { file: "tcp.smtp" } } }, source).services.smtpd.traits?.relaysEveryClient).toBe(false);
+  });
+
   it("leaves relaysEveryClient out when the rules are the operator's, and flags an MX without validrcptto", () => {
     const inputs = inputsOf(fleetWith([{ name: "smtpd", preset: "mx", ip: "0", accessRules: RULES }]));
     expect(inputs.services.smtpd.traits).not.toHaveProperty("relaysEveryClient");
