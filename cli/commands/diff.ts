@@ -119,7 +119,7 @@ const OFFLINE_IRRELEVANT = new Set(["ssh.privateKeyFile"]);
 /** A config's errors and warnings on stderr, under its name. */
 function report(label: string, result: LoadResult): void {
   const loaded = { ...result, warnings: result.warnings.filter((warning) => !OFFLINE_IRRELEVANT.has(warning.path)) };
-  const lines = (prefix: string, issues: readonly ConfigIssue[]) => formatIssues(issues).split("\n").map((line) => `${prefix}${line}`);
+  const lines = (prefix: string, issues: readonly ConfigIssue[]) => (issues.length === 0 ? [] : formatIssues(issues).split("\n").map((line) => `${prefix}${line}`));
   const out = [...lines("warning: ", loaded.warnings), ...(loaded.ok ? [] : lines("", loaded.errors))];
   if (loaded.warnings.length === 0 && loaded.ok) return;
   process.stderr.write(`${label}:\n${out.map((line) => `  ${line}`).join("\n")}\n`);

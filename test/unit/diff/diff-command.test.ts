@@ -250,6 +250,8 @@ describe("qmail-fleet diff: bad input", () => {
     expect(await runDiff(files.base, files.head)).toBe(1);
     expect(output.stderr).toContain(`${files.head}:\n`);
     expect(output.stderr).toMatch(/services\[0\]\.port/);
+    // Errors alone: no empty "warning:" line above them.
+    expect(output.stderr).not.toContain("warning:");
     expect(output.stdout).toBe("");
     noStackTrace();
   });
