@@ -448,7 +448,8 @@ async function observedState(
     const status = restarting.has(name) ? "restarting again and again" : serviceStatus(spec, observation.services.get(name)!, startFilesChangedAt(name, known.files, observation.files));
     services[name] = { ...spec, status };
   }
-  return { host: known.host, connection: known.connection, directories, files, services, banners: known.banners ?? {} };
+  // The rollout settings are the run's, not the host's: kept as they are, so a refresh does not report them gone.
+  return withoutUndefined({ host: known.host, connection: known.connection, rollout: known.rollout, directories, files, services, banners: known.banners ?? {} });
 }
 
 /** Secret files keep their sha256 as a secret in state. */

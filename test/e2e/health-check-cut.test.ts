@@ -3,7 +3,8 @@
 // rollout that tolerates failed hosts: a lost connection is no verdict on the
 // service and nothing can be put back over it, so `pulumi up` fails naming the
 // host (not a warning and exit 0 with the state on the old configuration while
-// the host runs the new one), and the next `pulumi up` converges.
+// the host runs the new one), and the next `pulumi up` converges. Then a
+// refresh of the converged host shows no change at all.
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -85,5 +86,11 @@ describe("connection cut during the health check", () => {
     expect(await hubs.ssh(host, `find /var/qmail /service -name '.*.qmail-fleet-*'`)).toBe("");
     expect(await readBanner(host.address)).toBe("220 after.cut.e2e.test ESMTP");
     await project.up(["--expect-no-changes"]);
+  });
+
+  it("a refresh of the converged host shows no change: the rollout settings are not read from the host, and stay", async () => {
+    const preview = await project.run(["preview", "--refresh", "--diff"]);
+    expect(preview.stdout).not.toMatch(/^\s*[-+~] rollout/m);
+    expect(preview.stdout).not.toMatch(/~ qmail:index:HostConfiguration: \(refresh\)/);
   });
 });
