@@ -239,10 +239,18 @@ export class HostConfigurationProvider {
         else if (previous.banners?.[actions.name] !== undefined) banners[actions.name] = previous.banners[actions.name];
       } catch (error) {
         const failure = `${(error as Error).message}`;
-        const outcome = await this.rollBack(session, previous, desired, plan, switched, rollout);
         this.failedHosts.add(desired.host);
+        // A lost connection is no verdict on the service, and nothing can be put back over it: the host holds
+        // the new files (its services perhaps restarted on them), which the next run reads and finishes.
+        if (!session.connection.usable)
+          throw new Error(
+            `${failure} (service ${actions.name}), after the new files went live. The host may already run them; ` +
+              `once it is reachable, run pulumi up again: it finishes the restarts and health checks.`,
+          );
+        const { restored, outcome } = await this.rollBack(session, previous, desired, plan, switched, rollout);
         const message = `${failure}\n${outcome}`;
-        if (this.failedHosts.size > rollout.maxFailures) throw new Error(message);
+        // A host that could not be put back is in neither configuration: never only a warning.
+        if (!restored || this.failedHosts.size > rollout.maxFailures) throw new Error(message);
         // Within rollout.maxFailures: a warning, and the state keeps the previous configuration so the next run tries again.
         await this.log(urn, `${message}\n(${this.failedHosts.size} of at most ${rollout.maxFailures} failed hosts in this run; the rollout goes on)`, "warning");
         return protect(previous);
@@ -267,7 +275,7 @@ export class HostConfigurationProvider {
     plan: ChangePlan,
     switched: string[],
     rollout: RolloutSettings,
-  ): Promise<string> {
+  ): Promise<{ restored: boolean; outcome: string }> {
     try {
       await restorePrevious(session, switched);
       for (const actions of plan.services) {
@@ -281,9 +289,15 @@ export class HostConfigurationProvider {
         await restart(session, `${service.dir}/log`);
         await healthCheck(session, actions.name, previous.services[actions.name], rollout);
       }
-      return `${session.name} is back on its previous configuration, and healthy there; the state still records that configuration, so the next pulumi up tries again.`;
+      return {
+        restored: true,
+        outcome: `${session.name} is back on its previous configuration, and healthy there; the state still records that configuration, so the next pulumi up tries again.`,
+      };
     } catch (error) {
-      return `Putting the previous configuration back on ${session.name} failed too: ${(error as Error).message}. Look at the host before the next pulumi up.`;
+      return {
+        restored: false,
+        outcome: `Putting the previous configuration back on ${session.name} failed too: ${(error as Error).message}. Look at the host before the next pulumi up.`,
+      };
     }
   }
 
@@ -319,6 +333,8 @@ async function healthCheck(session: HostSession, name: string, service: ServiceS
       throw new Error(`${session.name}: service ${name} is up but answers ${JSON.stringify(banner)} on ${service.listen.ip}:${service.listen.port} instead of a 220 banner`);
     return banner;
   } catch (error) {
+    // The connection, not the service, failed: nothing was learnt about the service.
+    if (!session.connection.usable) throw error;
     const tail = await logTail(session, service.dir);
     throw new Error(`${session.name}: service ${name} failed its health check: ${(error as Error).message}${tail ? `\nlast lines of ${service.dir}/log/main/current:\n${tail}` : ""}`);
   }
@@ -432,7 +448,8 @@ async function observedState(
     const status = restarting.has(name) ? "restarting again and again" : serviceStatus(spec, observation.services.get(name)!, startFilesChangedAt(name, known.files, observation.files));
     services[name] = { ...spec, status };
   }
-  return { host: known.host, connection: known.connection, directories, files, services, banners: known.banners ?? {} };
+  // The rollout settings are the run's, not the host's: kept as they are, so a refresh does not report them gone.
+  return withoutUndefined({ host: known.host, connection: known.connection, rollout: known.rollout, directories, files, services, banners: known.banners ?? {} });
 }
 
 /** Secret files keep their sha256 as a secret in state. */
