@@ -57,15 +57,17 @@ export class Fleet extends pulumi.ComponentResource {
     const rollout = { settleSeconds: policy.settleSeconds, healthTimeoutSeconds: policy.healthTimeoutSeconds, maxFailures: policy.maxFailures };
     const byName = new Map(config.hosts.map((h) => [h.name, h]));
     let previousBatch: Mailhub[] = [];
-    for (const batch of batches) {
+    batches.forEach((batch, index) => {
       const after = previousBatch.map((m) => m.configuration);
+      // A failure a later batch must not wait on is tolerated as a warning; any other failure fails the run.
+      const batchRollout = index < batches.length - 1 ? { ...rollout, laterHostsWait: true } : rollout;
       const current = batch.map(
         (host) =>
-          new Mailhub(`${mailhubNamePrefix}${host}`, { ...mailhubArgsOf(byName.get(host)!, config), rollout, after }, { parent: this, providers: [provider] }),
+          new Mailhub(`${mailhubNamePrefix}${host}`, { ...mailhubArgsOf(byName.get(host)!, config), rollout: batchRollout, after }, { parent: this, providers: [provider] }),
       );
       this.mailhubs.push(...current);
       previousBatch = current;
-    }
+    });
     const rolledOut = batches.flat();
     this.summary = pulumi
       .all(this.mailhubs.map((m) => m.summary))

@@ -24,8 +24,9 @@ const ALL_HOSTS = { percent: 100 } as const;
 
 /**
  * The fully defaulted policy for `rollout` as written (undefined: parallel).
- * `parallel`: one batch of every host, every failure tolerated (each host is
- * independent). `sequential`: one host at a time, stopping at the first failure.
+ * `parallel`: one batch of every host, no failure stops another host (each
+ * is independent; a failed host still fails the run). `sequential`: one host
+ * at a time, stopping at the first failure.
  */
 export function normalizeRollout(raw: RolloutWord | RawRolloutPolicy | undefined, hostCount: number): RolloutPolicy {
   const timing = { settleSeconds: DEFAULT_SETTLE_SECONDS, healthTimeoutSeconds: DEFAULT_HEALTH_TIMEOUT_SECONDS };

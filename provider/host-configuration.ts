@@ -249,9 +249,10 @@ export class HostConfigurationProvider {
           );
         const { restored, outcome } = await this.rollBack(session, previous, desired, plan, switched, rollout);
         const message = `${failure}\n${outcome}`;
-        // A host that could not be put back is in neither configuration: never only a warning.
-        if (!restored || this.failedHosts.size > rollout.maxFailures) throw new Error(message);
-        // Within rollout.maxFailures: a warning, and the state keeps the previous configuration so the next run tries again.
+        // A host that could not be put back is in neither configuration: never only a warning. Nor is a failure
+        // no later batch waits on: the run fails, and the state keeps the previous configuration.
+        if (!restored || this.failedHosts.size > rollout.maxFailures || !rollout.laterHostsWait) throw new Error(message);
+        // Within rollout.maxFailures, with later batches waiting: a warning, so that they run; the state keeps the previous configuration so the next run tries again.
         await this.log(urn, `${message}\n(${this.failedHosts.size} of at most ${rollout.maxFailures} failed hosts in this run; the rollout goes on)`, "warning");
         return protect(previous);
       }

@@ -95,6 +95,13 @@ export interface RolloutSettings {
   healthTimeoutSeconds: number;
   /** Hosts of this fleet that may fail (and be rolled back) in one run before the rest are left untouched. */
   maxFailures: number;
+  /**
+   * Whether hosts of a later batch wait on this one. A failure within
+   * maxFailures is then only a warning, so that they still run; otherwise a
+   * failed host fails its resource, and `pulumi up` exits non-zero.
+   * @default false
+   */
+  laterHostsWait?: boolean;
 }
 
 export const DEFAULT_ROLLOUT_SETTINGS: RolloutSettings = { settleSeconds: 2, healthTimeoutSeconds: 60, maxFailures: 0 };

@@ -129,7 +129,7 @@ describe("Fleet rollout", () => {
   const configurations = (run: FleetRun) =>
     Object.fromEntries(run.ofType(TYPES.hostConfiguration).map((r) => [r.name, [...r.dependsOn].sort()]));
 
-  it("in parallel: one batch, no host waits for another, every failure tolerated", async () => {
+  it("in parallel: one batch, no host waits for another, and a failure fails the run without stopping the others", async () => {
     const run = await registerFleet(hostsConfig(3, "parallel"));
     expect(configurations(run)).toEqual({ mx1: [], mx2: [], mx3: [] });
     expect(run.get("HostConfiguration mx2").inputs.rollout).toEqual({ settleSeconds: 2, healthTimeoutSeconds: 60, maxFailures: 3 });
@@ -138,7 +138,8 @@ describe("Fleet rollout", () => {
   it("sequentially: each host's configuration waits for the previous host's, no failure tolerated", async () => {
     const run = await registerFleet(hostsConfig(3, "sequential"));
     expect(configurations(run)).toEqual({ mx1: [], mx2: ["HostConfiguration mx1"], mx3: ["HostConfiguration mx2"] });
-    expect(run.get("HostConfiguration mx3").inputs.rollout).toMatchObject({ maxFailures: 0 });
+    expect(run.get("HostConfiguration mx3").inputs.rollout).toEqual({ settleSeconds: 2, healthTimeoutSeconds: 60, maxFailures: 0 });
+    expect(run.get("HostConfiguration mx2").inputs.rollout).toMatchObject({ laterHostsWait: true });
   });
 
   it("canary 1, batches of 2: the canary alone, then each batch waits for every host of the batch before", async () => {
@@ -152,6 +153,8 @@ describe("Fleet rollout", () => {
       mx6: ["HostConfiguration mx4", "HostConfiguration mx5"],
     });
     expect(run.get("HostConfiguration mx6").inputs.rollout).toEqual({ settleSeconds: 5, healthTimeoutSeconds: 60, maxFailures: 1 });
+    // A failure within maxFailures is a warning only where a later batch waits on the host.
+    for (const host of ["mx1", "mx2", "mx3", "mx4", "mx5"]) expect(run.get(`HostConfiguration ${host}`).inputs.rollout).toMatchObject({ laterHostsWait: true });
   });
 
   it("batches of a percentage: 25% of 5 hosts is 2 per batch, rounded up", async () => {

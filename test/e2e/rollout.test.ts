@@ -3,7 +3,9 @@
 // taken there) is rolled back and stops the rollout; the same change healthy
 // everywhere goes canary, batch, batch; a failure in the second batch stops
 // the third; an SMTP session survives a restart; a new service that never
-// comes up is left stopped and unlinked.
+// comes up is left stopped and unlinked. In parallel, a failed host is rolled
+// back while the others take the change, and the run fails; within
+// maxFailures, a failure that a later batch waits on is only a warning.
 import { createServer, type Server } from "node:net";
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -170,5 +172,45 @@ describe("rollout: canary 1, batches of 2, on four mailhubs", () => {
     } finally {
       await release(blocker);
     }
+  });
+
+  it("6. in parallel: the failed host is rolled back, every other host takes the change, and up fails", async () => {
+    const sumsBefore = await runSums();
+    const blocker = await occupy(host(1).address, 2527);
+    try {
+      port = 2527;
+      project.writeConfig(config({ rollout: "parallel" }));
+      const { code, output } = await failingUp();
+      expect(code).not.toBe(0);
+      expect(output).toMatch(/host mailhub2 \(root@127\.0\.0\.102\): service smtpd failed its health check/);
+      expect(output).toMatch(/back on its previous configuration, and healthy there/);
+      const sums = await runSums();
+      expect(sums[1]).toBe(sumsBefore[1]);
+      for (const i of [0, 2, 3]) expect(await readBanner(host(i).address, 2527)).toBe(`220 ${host(i).name}.third.rollout.test ESMTP`);
+      expect(await readBanner(host(1).address, 2526)).toBe("220 mailhub2.third.rollout.test ESMTP");
+    } finally {
+      await release(blocker);
+    }
+    await project.up();
+    expect(await readBanner(host(1).address, 2527)).toBe("220 mailhub2.third.rollout.test ESMTP");
+  });
+
+  it("7. within maxFailures, a canary that fails is a warning: the later batches take the change", async () => {
+    const sumsBefore = await runSums();
+    const blocker = await occupy(host(0).address, 2528);
+    try {
+      port = 2528;
+      project.writeConfig(config({ rollout: { canary: 1, batchSize: 2, maxFailures: 1, settleSeconds: 2, healthTimeoutSeconds: 10 } }));
+      const { code, output } = await failingUp();
+      expect(output).toMatch(/host mailhub1 \(root@127\.0\.0\.101\): service smtpd failed its health check/);
+      expect(output).toMatch(/1 of at most 1 failed hosts in this run; the rollout goes on/);
+      expect(code).toBe(0);
+      expect((await runSums())[0]).toBe(sumsBefore[0]);
+      for (const i of [1, 2, 3]) expect(await readBanner(host(i).address, 2528)).toBe(`220 ${host(i).name}.third.rollout.test ESMTP`);
+    } finally {
+      await release(blocker);
+    }
+    await project.up();
+    expect(await readBanner(host(0).address, 2528)).toBe("220 mailhub1.third.rollout.test ESMTP");
   });
 });
