@@ -59,7 +59,8 @@ export class Fleet extends pulumi.ComponentResource {
     let previousBatch: Mailhub[] = [];
     batches.forEach((batch, index) => {
       const after = previousBatch.map((m) => m.configuration);
-      // A failure a later batch must not wait on is tolerated as a warning; any other failure fails the run.
+      // A later batch waits on these hosts: a failure within maxFailures is then a warning, so that it still runs.
+      // In the last batch (every host, in parallel) a failed host fails the run.
       const batchRollout = index < batches.length - 1 ? { ...rollout, laterHostsWait: true } : rollout;
       const current = batch.map(
         (host) =>
