@@ -5,7 +5,7 @@
 // sha256 only, unless --include-secrets asks for them (written mode 0600).
 // Deterministic.
 import { createHash } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { HostPlan } from "../../lib/host-plan";
 import type { Command } from "../main";
@@ -25,6 +25,10 @@ export const renderCommand: Command = {
     const parsed = parseArgs(args);
     if (typeof parsed === "string") {
       process.stderr.write(`qmail-fleet render: ${parsed}\n${USAGE}\n`);
+      return 1;
+    }
+    if (existsSync(parsed.out) && !statSync(parsed.out).isDirectory()) {
+      process.stderr.write(`qmail-fleet render: --out ${parsed.out} is a file; give a directory (it is created if missing)\n`);
       return 1;
     }
     const loaded = loadFleet(parsed.config);

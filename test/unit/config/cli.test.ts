@@ -73,6 +73,14 @@ describe("qmail-fleet render", () => {
     expect(output.stderr).toContain("no host named nope");
   });
 
+  it("refuses an --out that is a file, and leaves it as it was", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "qf-out-")), "not-a-dir");
+    writeFileSync(file, "keep\n");
+    expect(await main(["render", examples[0], "--out", file])).toBe(1);
+    expect(output.stderr).toContain(`--out ${file} is a file; give a directory`);
+    expect(readFileSync(file, "utf8")).toBe("keep\n");
+  });
+
   it("needs --out", async () => {
     expect(await main(["render", examples[0]])).toBe(1);
     expect(output.stderr).toContain("--out DIR is required");
