@@ -47,7 +47,7 @@ const batchSize = z.union([z.number(), z.string()], {
   if (!match || !(percent > 0) || percent > 100)
     ctx.addIssue({
       code: "custom",
-      message: `rollout.batchSize '${value}' is not a percentage between 0% and 100%: write a number of hosts (batchSize: 2) or a percentage (batchSize: "25%")`,
+      message: `rollout.batchSize '${value}' is not a percentage above 0% and at most 100%: write a number of hosts (batchSize: 2) or a percentage (batchSize: "25%")`,
     });
 });
 

@@ -61,7 +61,7 @@ describe("rollout: the policy object", () => {
     ["a fractional canary", { canary: 1.5 }, "rollout.canary: rollout.canary must be a whole number, for example canary: 1"],
     ["canary as text", { canary: "1" }, "rollout.canary: rollout.canary must be a whole number, for example canary: 1"],
     ["batchSize 0", { batchSize: 0 }, "rollout.batchSize: rollout.batchSize must be a whole number of hosts, 1 or more"],
-    ["batchSize 0%", { batchSize: "0%" }, "rollout.batchSize: rollout.batchSize '0%' is not a percentage between 0% and 100%"],
+    ["batchSize 0%", { batchSize: "0%" }, "rollout.batchSize: rollout.batchSize '0%' is not a percentage above 0% and at most 100%"],
     ["batchSize 150%", { batchSize: "150%" }, "rollout.batchSize: rollout.batchSize '150%' is not a percentage"],
     ["batchSize as a word", { batchSize: "half" }, "rollout.batchSize: rollout.batchSize 'half' is not a percentage"],
     ["batchSize as a list", { batchSize: [1] }, 'rollout.batchSize: rollout.batchSize must be a whole number of hosts or a percentage of the fleet, for example batchSize: 2 or batchSize: "25%"'],
