@@ -82,7 +82,7 @@ export interface ServiceTraits {
   validRcptToCdb?: string;
   /** The tcprules cdb tcpserver reads (-x). */
   accessRules?: string;
-  /** Whether a rule of those tcprules that matches every client (address "", or "=" while tcpserver looks up host names) sets RELAYCLIENT; absent when the config does not give the rules. */
+  /** Whether rules of those tcprules that match every client (address "", "=" while tcpserver looks up host names, or one for every first octet) set RELAYCLIENT; absent when the config does not give the rules. */
   relaysEveryClient?: boolean;
 }
 

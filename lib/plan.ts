@@ -8,7 +8,7 @@ import type { FleetConfig, HostConfig, ServiceConfig } from "./config";
 import type { FleetPlan, HostPlan, ManagedDirectory, ManagedFile, ServicePlan, SshTarget } from "./host-plan";
 import { isActive } from "./schema/service-rules";
 import { isLoopback } from "./schema/primitives";
-import { everyClientRuleText, relayForEveryClient } from "./cdb/tcprules";
+import { type EveryClientRule, everyClientRuleText, relayForEveryClient } from "./cdb/tcprules";
 import { describeReadError } from "./source/local-paths";
 import { renderLogScript } from "./render/log-script";
 import { renderRunScript } from "./render/run-script";
@@ -49,7 +49,7 @@ function relayByRulesFile(config: FleetConfig, host: HostConfig, service: Servic
   const path = service.accessRules;
   const set = path !== undefined && config.tcpRules && Object.prototype.hasOwnProperty.call(config.tcpRules, path) ? config.tcpRules[path] : undefined;
   if (!set?.file || isLoopback(service.ip)) return;
-  let relays: "" | "=" | undefined;
+  let relays: EveryClientRule | undefined;
   try {
     relays = relayForEveryClient(Buffer.from(readFile(set.file)), service.lookupRemoteHost);
   } catch {

@@ -129,24 +129,37 @@ function compileRecords(source: string | Uint8Array): TcpRecord[] {
 }
 
 /**
- * The rule that matches every client and allows it with RELAYCLIENT set:
- * address "", which tcpserver looks up last, or "=", which it looks up just
- * before for every client whose host name it found (unless tcpserver -H
- * looks none up). Undefined when neither does; first match wins for each.
+ * Rules that hand RELAYCLIENT to every client: "" (the default, which
+ * tcpserver looks up last), "=" (looked up just before it for every client
+ * whose host name tcpserver found), or "0-255." (a rule for every first
+ * octet, "0." to "255.", which every IPv4 client's address prefix meets
+ * before "=" and "").
  */
-export function relayForEveryClient(source: string | Uint8Array, lookupRemoteHost: boolean): "" | "=" | undefined {
-  const records = compileRecords(source);
+export type EveryClientRule = "" | "=" | "0-255.";
+
+/**
+ * The rule, if any, that allows every client (without a rule for a longer
+ * prefix of its own address) with RELAYCLIENT set; first match wins for each
+ * address. "=" counts only while tcpserver looks host names up (not -H).
+ */
+export function relayForEveryClient(source: string | Uint8Array, lookupRemoteHost: boolean): EveryClientRule | undefined {
+  const firstValue = new Map<string, string>();
+  for (const record of compileRecords(source)) if (!firstValue.has(record.key)) firstValue.set(record.key, record.value);
   const relays = (key: string) => {
-    const first = records.find((record) => record.key === key);
-    return first !== undefined && !first.value.startsWith("D") && first.value.split("\0").some((item) => item.startsWith("+RELAYCLIENT="));
+    const value = firstValue.get(key);
+    return value !== undefined && !value.startsWith("D") && value.split("\0").some((item) => item.startsWith("+RELAYCLIENT="));
   };
   if (lookupRemoteHost && relays("=")) return "=";
-  return relays("") ? "" : undefined;
+  if (relays("")) return "";
+  for (let octet = 0; octet < 256; octet++) if (!relays(`${octet}.`)) return undefined;
+  return "0-255.";
 }
 
 /** How a message names the rule relayForEveryClient found. */
-export function everyClientRuleText(address: "" | "="): string {
-  return address === "" ? 'the default rule (address "")' : 'the rule for every client with a host name (address "=")';
+export function everyClientRuleText(rule: EveryClientRule): string {
+  if (rule === "") return 'the default rule (address "")';
+  if (rule === "=") return 'the rule for every client with a host name (address "=")';
+  return 'a rule for each first octet (addresses "0." to "255.", e.g. 0-255.)';
 }
 
 /** The tcpserver rules cdb for `source`, byte-identical to `tcprules`. */

@@ -82,7 +82,7 @@ export const DEFAULT_MAX_BATCH_HOSTS = 10;
 export const RULE_DESCRIPTIONS: Record<RuleName, string> = {
   "ssl-key-file-permissions": "The file holding the SSL key is owned by root, group nofiles (the services' group), mode 0640.",
   "auth-cdb-not-world-readable": "auth.cdb (password hashes) is never readable by other users.",
-  "no-open-relay-on-mx": "No MX service (port 25 on an address other machines reach) lets every client relay: no tcprules rule that matches every client (address \"\", or \"=\" while tcpserver looks up host names) sets RELAYCLIENT.",
+  "no-open-relay-on-mx": "No MX service (port 25 on an address other machines reach) lets every client relay: no tcprules rule that matches every client (address \"\", \"=\" while tcpserver looks up host names, or one for each first octet such as 0-255.) sets RELAYCLIENT.",
   "submission-requires-auth-and-tls": "Every submission service (port 587 or 465) requires AUTH and TLS.",
   "host-key-pinned": "Every host's SSH host key is pinned: a well-formed public key line.",
   "validrcptto-on-mx": "Every MX service checks recipients against validrcptto.cdb.",
@@ -180,7 +180,7 @@ const noOpenRelayOnMx: HostCheck = (host) =>
     .filter(([, s]) => isMx(s) && s.traits.relaysEveryClient === true)
     .map(
       ([name, s]) =>
-        `host ${host.host}: service ${name} (${where(s)}) is an open relay: a rule of the tcprules at ${s.traits.accessRules} that matches every client (address "", or "=" while tcpserver looks up host names) sets RELAYCLIENT, so every client may send mail anywhere through it; ` +
+        `host ${host.host}: service ${name} (${where(s)}) is an open relay: a rule of the tcprules at ${s.traits.accessRules} that matches every client (address "", "=" while tcpserver looks up host names, or one for each first octet such as 0-255.) sets RELAYCLIENT, so every client may send mail anywhere through it; ` +
         `give RELAYCLIENT only to your own networks (e.g. address "127.") and end with { address: "", action: allow } without it (${ACKNOWLEDGED})`,
     );
 

@@ -13,7 +13,7 @@ import type { ServiceConfig } from "./service";
 import { isActive, offersStartTls } from "./service-rules";
 import { isLoopback } from "./primitives";
 import { closestName, listWords, nearestName } from "./strict";
-import { everyClientRuleText } from "../cdb/tcprules";
+import { type EveryClientRule, everyClientRuleText, relayForEveryClient, renderTcpRules, type TcpRule } from "../cdb/tcprules";
 
 export interface HazardContext {
   /** The rules of the tcprules set the service's accessRules names, when the config gives them as rules. */
@@ -39,12 +39,12 @@ export const HAZARDS: readonly Hazard[] = [
     doc: "A tcprules rule that matches every client sets RELAYCLIENT: anyone on the internet may send mail anywhere through the mailhub, and it will be on every block list within hours.",
     check(s, context) {
       if (!reachable(s) || !context.accessRules) return undefined;
-      // First match wins: the first rule for each address counts. "=" matches every client whose host name tcpserver looked up.
-      const relays = (address: string) => {
-        const rule = context.accessRules!.find((r) => r.address === address);
-        return rule !== undefined && rule.action === "allow" && rule.env !== undefined && "RELAYCLIENT" in rule.env;
-      };
-      const address = s.lookupRemoteHost && relays("=") ? "=" : relays("") ? "" : undefined;
+      let address: EveryClientRule | undefined;
+      try {
+        address = relayForEveryClient(renderTcpRules(context.accessRules as readonly TcpRule[]), s.lookupRemoteHost);
+      } catch {
+        return undefined; // malformed rules are refused, by rule, where the tcpRules set is checked
+      }
       if (address === undefined) return undefined;
       return {
         path: ["accessRules"],

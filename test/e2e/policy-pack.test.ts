@@ -93,7 +93,7 @@ describe("policy pack: pulumi preview --policy-pack policy on four mailhubs", ()
     expect(result.code, output).not.toBe(0);
     expect(output).toMatch(/\[mandatory\]\s+no-open-relay-on-mx\s+\(qmail:index:HostConfiguration: mailhub2\)/);
     expect(output).toContain(
-      `host mailhub2: service smtpd (port 25 on 0) is an open relay: a rule of the tcprules at ${RULES} that matches every client (address "", or "=" while tcpserver looks up host names) sets RELAYCLIENT`,
+      `host mailhub2: service smtpd (port 25 on 0) is an open relay: a rule of the tcprules at ${RULES} that matches every client (address "", "=" while tcpserver looks up host names, or one for each first octet such as 0-255.) sets RELAYCLIENT`,
     );
     // The loopback services of the other hosts are not MXs: only mailhub2 is named.
     expect(output).not.toMatch(/no-open-relay-on-mx\s+\(qmail:index:HostConfiguration: mailhub[134]\)/);

@@ -209,6 +209,20 @@ describe("parseFleetConfig: hazards", () => {
     expect(mustParse(first).warnings).toEqual([]);
   });
 
+  it("an open relay: a rule for each first octet (0-255.) sets RELAYCLIENT, which every IPv4 client meets before the default", () => {
+    const raw = (rules: unknown[]) => ({
+      ...fleetWith([{ name: "smtpd", ip: "0", accessRules: "/etc/tcp.smtp.cdb" }]),
+      tcpRules: { "/etc/tcp.smtp.cdb": { rules } },
+    });
+    const relayAll = { address: "0-255.", action: "allow", env: { RELAYCLIENT: "" } };
+    expect(mustFail(raw([{ address: "127.", action: "allow", env: { RELAYCLIENT: "" } }, relayAll, { address: "", action: "allow" }]))).toEqual([
+      'hosts[0].services[0].accessRules: hazard open-relay: a rule for each first octet (addresses "0." to "255.", e.g. 0-255.) of the rules at /etc/tcp.smtp.cdb sets RELAYCLIENT, so every client may relay mail anywhere; change it, or accept the risk with acknowledge: [open-relay] on this service',
+    ]);
+    // One first octet left out (or denied first): its clients fall through to the default, which does not relay.
+    expect(mustParse(raw([{ ...relayAll, address: "0-254." }, { address: "", action: "allow" }])).warnings).toEqual([]);
+    expect(mustParse(raw([{ address: "10.", action: "deny" }, relayAll, { address: "", action: "allow" }])).warnings).toEqual([]);
+  });
+
   it("names an unknown hazard with the nearest one, and warns of an acknowledgement that matches nothing", () => {
     expect(mustFail(fleetWith([{ name: "smtpd", ip: "0", acknowledge: ["root"] }]))[0]).toMatch(/^hosts\[0\]\.services\[0\]\.acknowledge\[0\]: unknown hazard 'root': did you mean 'runs-as-root'\?/);
     expect(mustParse(fleetWith([{ name: "smtpd", ip: "0", acknowledge: ["open-relay"] }])).warnings).toEqual([

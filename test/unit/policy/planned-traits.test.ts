@@ -47,6 +47,12 @@ describe("traits planned for the rules", () => {
     expect(inputsOf({ ...fleetWith([mx({ lookupRemoteHost: false })]), tcpRules: { [RULES]: { file: "tcp.smtp" } } }, source).services.smtpd.traits?.relaysEveryClient).toBe(false);
   });
 
+  it("counts a rule for each first octet (0-255.) in a rules file", () => {
+    const raw = { ...fleetWith([mx({ acknowledge: ["open-relay"] })]), tcpRules: { [RULES]: { file: "tcp.smtp" } } };
+    expect(inputsOf(raw, { "tcp.smtp": '0-255.:allow,RELAYCLIENT=""\n:allow\n' }).services.smtpd.traits?.relaysEveryClient).toBe(true);
+    expect(inputsOf(raw, { "tcp.smtp": '1-255.:allow,RELAYCLIENT=""\n:allow\n' }).services.smtpd.traits?.relaysEveryClient).toBe(false);
+  });
+
   it("leaves relaysEveryClient out when the rules are the operator's, and flags an MX without validrcptto", () => {
     const inputs = inputsOf(fleetWith([{ name: "smtpd", preset: "mx", ip: "0", accessRules: RULES }]));
     expect(inputs.services.smtpd.traits).not.toHaveProperty("relaysEveryClient");

@@ -110,7 +110,7 @@ describe("no-open-relay-on-mx", () => {
   it("fails an MX whose default rule sets RELAYCLIENT, naming host, service and rules", () => {
     const results = checkHost(hostWith((h) => (h.services.smtpd.traits!.relaysEveryClient = true)));
     expect(results.map((r) => r.rule)).toEqual(["no-open-relay-on-mx"]);
-    expect(results[0].message).toContain(`host mx1: service smtpd (port 25 on 0) is an open relay: a rule of the tcprules at ${RULES} that matches every client (address "", or "=" while tcpserver looks up host names) sets RELAYCLIENT`);
+    expect(results[0].message).toContain(`host mx1: service smtpd (port 25 on 0) is an open relay: a rule of the tcprules at ${RULES} that matches every client (address "", "=" while tcpserver looks up host names, or one for each first octet such as 0-255.) sets RELAYCLIENT`);
     expect(results[0].message).toContain("acknowledging the hazard in the config does not lift this house rule");
   });
 });
