@@ -18,6 +18,12 @@ export interface ServiceActions {
   restartLog: boolean;
   /** Wait for it to be up and read its banner: anything above happened, or it was not up. */
   checkHealth: boolean;
+  /**
+   * No earlier run put it there, yet its directory already holds a run script
+   * (a hand-written service taken over): a rollback puts that script back and
+   * keeps the service, instead of removing a service this run added.
+   */
+  takenOver: boolean;
 }
 
 export interface ChangePlan {
@@ -92,7 +98,8 @@ export function planChanges(host: string, previous: HostConfigurationState, desi
     const restartLog =
       running && (reads(name, "log") || status === "log running an older log/run" || status === "log directory missing");
     const checkHealth = link || bringUp || restartService || restartLog || status !== "up";
-    services.push({ name, link, bringUp, restartService, restartLog, checkHealth });
+    const takenOver = !previous.services[name] && observation.files.get(`${spec.dir}/run`)?.present === true;
+    services.push({ name, link, bringUp, restartService, restartLog, checkHealth, takenOver });
   }
 
   const removedDirectories = Object.keys(previous.directories).filter((path) => !(path in desired.directories));

@@ -266,7 +266,8 @@ export class HostConfigurationProvider {
 
   /**
    * After a failed health check: the files this run replaced or removed go
-   * back, a service this run added is taken away, and the services it touched
+   * back, a service this run added is taken away (one it took over from the
+   * host keeps its directory and its own scripts), and the services it touched
    * restart on the previous files and must pass the health check again.
    */
   private async rollBack(
@@ -281,6 +282,21 @@ export class HostConfigurationProvider {
       await restorePrevious(session, switched);
       for (const actions of plan.services) {
         const service = desired.services[actions.name];
+        if (!previous.services[actions.name] && actions.takenOver) {
+          // A hand-written service this run took over: its own scripts are back in place
+          // (restorePrevious); it restarts on them where this run restarted it. No earlier
+          // run recorded what it listens on, so it is checked for staying up alone.
+          if (actions.link) await teardownService(session, service.dir, service.link, true);
+          else {
+            if (actions.restartService || actions.bringUp) await restart(session, service.dir);
+            if (actions.restartLog) await restart(session, `${service.dir}/log`);
+            if (actions.checkHealth) {
+              await waitUntilUp(session, service.dir, rollout.settleSeconds, rollout.healthTimeoutSeconds);
+              await waitUntilUp(session, `${service.dir}/log`, rollout.settleSeconds, rollout.healthTimeoutSeconds);
+            }
+          }
+          continue;
+        }
         if (!previous.services[actions.name]) {
           await teardownService(session, service.dir, service.link);
           continue;

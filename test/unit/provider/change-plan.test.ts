@@ -57,7 +57,7 @@ describe("planChanges", () => {
   it("does nothing on a host that matches", () => {
     const plan = planChanges("mx1", asState(desired()), desired(), hostAs(desired()));
     expect(plan).toMatchObject({ leftovers: [], directories: [], writes: [], removedFiles: [], teardowns: [], removedDirectories: [] });
-    expect(plan.services).toEqual([{ name: "smtpd", link: false, bringUp: false, restartService: false, restartLog: false, checkHealth: false }]);
+    expect(plan.services).toEqual([{ name: "smtpd", link: false, bringUp: false, restartService: false, restartLog: false, checkHealth: false, takenOver: false }]);
   });
 
   it("a new run script restarts the service, not its log", () => {
@@ -117,6 +117,16 @@ describe("planChanges", () => {
     const host = hostAs(desired(), (o) => o.services.set("smtpd", { ...running(), linkTarget: undefined, service: { supervised: false, up: false }, log: { supervised: false, up: false } }));
     const plan = planChanges("mx1", asState({ ...desired(), services: {} }), desired(), host);
     expect(plan.services[0]).toMatchObject({ link: true, restartService: false, restartLog: false, checkHealth: true });
+  });
+
+  it("a service with no state whose run script is already on the host is taken over; one whose directory is empty is new", () => {
+    const noState = asState({ ...desired(), services: {}, files: {}, directories: {} });
+    expect(planChanges("mx1", noState, desired(), hostAs(desired())).services[0].takenOver).toBe(true);
+    const empty = hostAs(desired(), (o) => {
+      o.files.set(`${SUP}/smtpd/run`, { present: false, leftover: false });
+      o.services.set("smtpd", { ...running(), linkTarget: undefined, service: { supervised: false, up: false }, log: { supervised: false, up: false }, runMtime: undefined });
+    });
+    expect(planChanges("mx1", noState, desired(), empty).services[0].takenOver).toBe(false);
   });
 
   it("a service no longer declared is taken down, its files and directories removed; one moved keeps a directory still declared", () => {
