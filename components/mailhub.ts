@@ -11,6 +11,7 @@ import type { FileKind, HostPlan, ServicePlan } from "../lib/host-plan";
 import { certificatePathOf } from "../lib/plan-files";
 import { readLocalFile, resolveLocalPath } from "../lib/source/local-paths";
 import { planMailhub, type MailhubSpec } from "../lib/mailhub-spec";
+import { rolloutPolicySchema } from "../lib/schema/rollout";
 import { pruneBuildFiles } from "../provider/build-files";
 import type { HostConfigurationArgs, RolloutSettings } from "../provider/types";
 import { HostConfiguration, type HostConfigurationInputs } from "./host-configuration-resource";
@@ -189,6 +190,7 @@ export class Mailhub extends pulumi.ComponentResource {
       throw new pulumi.RunError(
         `${this.label}: connection.agentSocketPath: the qmail provider uses the ssh-agent of SSH_AUTH_SOCK in the pulumi process (${process.env.SSH_AUTH_SOCK ?? "not set"}): run pulumi with SSH_AUTH_SOCK=${agent}, or leave agentSocketPath out`,
       );
+    if (args.rollout) checkRollout(this.label, args.rollout);
     if (args.connection.privateKey !== undefined) this.provider = new QmailProvider(name, { privateKey: args.connection.privateKey }, { parent: this });
 
     const [planned, settlePlanned] = pulumi.deferredOutput<PlannedMailhub>();
@@ -325,6 +327,16 @@ export class Mailhub extends pulumi.ComponentResource {
   private warn(warnings: ConfigIssue[]): void {
     for (const warning of warnings) void pulumi.log.warn(`${warning.path}: ${warning.message}`, this);
   }
+}
+
+/** `rollout` with the stack file's rules and messages: a negative maxFailures or a zero health timeout would stop or fail every change. */
+function checkRollout(label: string, rollout: RolloutSettings): void {
+  const { laterHostsWait: _laterHostsWait, ...policy } = rollout;
+  const checked = rolloutPolicySchema.safeParse(policy);
+  if (checked.success) return;
+  // Each message names its field (rollout.maxFailures ...).
+  const issues = checked.error.issues.map((issue) => ({ path: label, message: issue.message }));
+  throw new pulumi.RunError(`${label} has errors; nothing was changed:\n${formatIssues(issues)}`);
 }
 
 /** Mailhubs created in the current turn, planned together when it is over. */

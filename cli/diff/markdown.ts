@@ -61,8 +61,10 @@ function what(file: FileDiff): string {
   else if (file.summary) parts.push(file.summary.after ?? file.summary.before!);
   else if (file.kind === "script") parts.push("script");
   if (file.keys) {
+    // Only a tcprules cdb has an empty key: the rule for every client, the one an open relay is made of.
+    const name = (key: string) => (key === "" ? '"" (every client)' : key);
     const list = (sign: string, keys: string[]) =>
-      keys.length === 0 ? [] : [`${sign} ${keys.slice(0, KEYS_SHOWN).join(", ")}${keys.length > KEYS_SHOWN ? `, and ${keys.length - KEYS_SHOWN} more` : ""}`];
+      keys.length === 0 ? [] : [`${sign} ${keys.slice(0, KEYS_SHOWN).map(name).join(", ")}${keys.length > KEYS_SHOWN ? `, and ${keys.length - KEYS_SHOWN} more` : ""}`];
     parts.push(...list("added:", file.keys.added), ...list("removed:", file.keys.removed), ...list("changed:", file.keys.changed));
   }
   for (const attribute of file.attributes) parts.push(`${attribute.field} ${attribute.before} → ${attribute.after}`);

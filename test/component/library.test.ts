@@ -209,6 +209,16 @@ describe("Args are checked in the constructor with the CLI's rules and messages"
     expect(message).toContain(`SmtpService b: port: services 'a' (0:25) and 'b' (0:25) collide`);
   });
 
+  it("Mailhub: rollout is checked with the stack file's rules, so a negative maxFailures or a zero timeout never reaches the provider", async () => {
+    await pulumi.runtime.setMocks({ newResource: (a) => ({ id: a.name, state: a.inputs }), call: (a) => a.inputs });
+    const hub = (rollout: MailhubArgs["rollout"]) => () => new Mailhub("r", { connection: { host: "192.0.2.6", hostKey: HOST_KEY }, services: [{ name: "smtpd", ip: "0" }], rollout });
+    expect(hub({ settleSeconds: 2, healthTimeoutSeconds: 60, maxFailures: -1 })).toThrow("Mailhub r has errors; nothing was changed:\nMailhub r: rollout.maxFailures must be 0 or more");
+    expect(hub({ settleSeconds: 2, healthTimeoutSeconds: 0, maxFailures: 0 })).toThrow(/Mailhub r: rollout\.healthTimeoutSeconds must be 1 or more/);
+    expect(hub({ settleSeconds: 90, healthTimeoutSeconds: 60, maxFailures: 0 })).toThrow(/Mailhub r: rollout\.settleSeconds \(90\) must be shorter than rollout\.healthTimeoutSeconds \(60\)/);
+    hub({ settleSeconds: 5, healthTimeoutSeconds: 120, maxFailures: 1, laterHostsWait: true })();
+    settleMailhubs();
+  });
+
   it("parts in MailhubArgs: their errors are named by the mailhub's field, and stop every host", async () => {
     await pulumi.runtime.setMocks({ newResource: (a) => ({ id: a.name, state: a.inputs }), call: (a) => a.inputs });
     const pair = sslPair();

@@ -109,6 +109,22 @@ describe("qmail-fleet diff: a realistic change", () => {
     expect(mx3.services.map((s) => `${s.service} ${s.change} restart=${s.restart}`)).toEqual(["smtpd added restart=false"]);
     expect(mx3.files.every((f) => f.change === "added")).toBe(true);
   });
+  it("names the rule for every client (address \"\") when it changes, as the open relay it makes is the change to see", async () => {
+    const rules = (relay: boolean) => ({
+      "/var/qmail/control/tcp.smtp.cdb": { rules: [{ address: "127.", action: "allow", env: { RELAYCLIENT: "" } }, { address: "", action: "allow", ...(relay ? { env: { RELAYCLIENT: "" } } : {}) }] },
+    });
+    const withRules = (relay: boolean) => {
+      const fleet = baseFleet(pair) as { services: Array<Record<string, unknown>> } & Record<string, unknown>;
+      fleet.services = [{ ...fleet.services[0], accessRules: "/var/qmail/control/tcp.smtp.cdb", ...(relay ? { acknowledge: ["open-relay"] } : {}) }];
+      fleet.tcpRules = rules(relay);
+      return fleet;
+    };
+    const files = writeConfigs({ base: withRules(false), head: withRules(true) });
+    const { diff } = await diffJson(files.base, files.head);
+    expect(diff.hosts[0].files.find((f) => f.path === "/var/qmail/control/tcp.smtp.cdb")?.keys).toEqual({ added: [], removed: [], changed: [""] });
+    expect(await runDiff(files.base, files.head)).toBe(2);
+    expect(output.stdout).toContain('| `/var/qmail/control/tcp.smtp.cdb` | changed | tcp.smtp.cdb: 2 rule entries; changed: "" (every client) |');
+  });
 });
 
 describe("qmail-fleet diff: the rollout", () => {
