@@ -49,6 +49,7 @@ import {
   type DirectorySpec,
   type FileSpec,
   type HostConfigurationArgs,
+  type HostConnection,
   type HostConfigurationState,
   type ServiceSpec,
 } from "./types";
@@ -67,11 +68,16 @@ export interface DiffResult {
   detailedDiff: PropertyChange[];
 }
 
+/** One machine, as the provider reaches it. */
+const targetKey = (connection: HostConnection) => `${connection.address}:${connection.port}`;
+
 export class HostConfigurationProvider {
   /** Secret file bytes handed over in this run's inputs, by sha256; never written anywhere. */
   private readonly secretContents = new Map<string, Buffer>();
   /** Hosts whose change failed its health check in this run (this provider serves one fleet). */
   private readonly failedHosts = new Set<string>();
+  /** Per SSH target: the files, directories and services (directories and links) this run's creates and updates made hold. */
+  private readonly heldThisRun = new Map<string, { files: Set<string>; directories: Set<string>; services: Set<string> }>();
 
   constructor(
     private readonly pool: ConnectionPool,
@@ -164,14 +170,28 @@ export class HostConfigurationProvider {
   async delete(state: Record<string, unknown>): Promise<void> {
     const known = reveal<HostConfigurationState>(state);
     const session = this.session(known);
-    for (const [name, service] of Object.entries(known.services)) {
+    // What a resource of this run holds on the same host stays: a host renamed in the config (or a Mailhub
+    // renamed in a program) is a new resource created, taking the host over, and the old one deleted after it.
+    const held = this.heldThisRun.get(targetKey(known.connection));
+    const services = Object.entries(known.services).filter(([, service]) => !held?.services.has(service.dir) && !held?.services.has(service.link));
+    for (const [name, service] of services) {
       await teardownService(session, service.dir, service.link).catch((error: Error) => {
         throw new Error(`${error.message}; service ${name} is still on the host: run pulumi destroy again`);
       });
     }
     // Nothing is health-checked after a destroy: no previous copy is kept.
-    await switchFiles(session, { live: [], removed: Object.keys(known.files), keepPrevious: false });
-    await removeDirectories(session, Object.keys(known.directories));
+    await switchFiles(session, { live: [], removed: Object.keys(known.files).filter((path) => !held?.files.has(path)), keepPrevious: false });
+    await removeDirectories(session, Object.keys(known.directories).filter((path) => !held?.directories.has(path)));
+  }
+
+  /** Notes what `desired` holds on its host, for a delete later in this run (see delete). */
+  private hold(desired: HostConfigurationArgs): void {
+    const key = targetKey(desired.connection);
+    const held = this.heldThisRun.get(key) ?? { files: new Set<string>(), directories: new Set<string>(), services: new Set<string>() };
+    for (const path of Object.keys(desired.files)) held.files.add(path);
+    for (const path of Object.keys(desired.directories)) held.directories.add(path);
+    for (const service of Object.values(desired.services)) held.services.add(service.dir).add(service.link);
+    this.heldThisRun.set(key, held);
   }
 
   private session(state: Pick<HostConfigurationArgs, "host" | "connection">): HostSession {
@@ -260,6 +280,7 @@ export class HostConfigurationProvider {
     if (healthGated) await dropPrevious(session, switched);
     await removeDirectories(session, plan.removedDirectories);
 
+    this.hold(desired);
     const { secretContents: _contents, ...applied } = desired;
     return protect({ ...applied, banners });
   }
