@@ -170,7 +170,8 @@ export class Mailhub extends pulumi.ComponentResource {
   /** The host's one HostConfiguration, registered once the mailhub has all its parts. */
   readonly configuration: Promise<HostConfiguration>;
 
-  private readonly label: string;
+  /** How messages name this mailhub, e.g. `Mailhub mx1`. */
+  readonly label: string;
   private readonly parts: MailhubPart[] = [];
   private sealed = false;
   private readonly provider?: QmailProvider;
@@ -289,6 +290,11 @@ export class Mailhub extends pulumi.ComponentResource {
     return { planning: planned as unknown as pulumi.Output<Planning> };
   }
 
+  /** How SSH reaches the host, as declared (either may still be an Output). */
+  machine(): { host: pulumi.Input<string>; port: pulumi.Input<number> | undefined } {
+    return { host: this.args.connection.host, port: this.args.connection.port };
+  }
+
   /** Registers the host's HostConfiguration from its plan. */
   register(planned: Planning | pulumi.Output<Planning>): void {
     const opts: pulumi.CustomResourceOptions = { parent: this, dependsOn: this.args.after ?? [], ...(this.provider ? { provider: this.provider } : {}) };
@@ -355,13 +361,38 @@ export function settleMailhubs(): void {
   if (!buildFilesPruned) pruneBuildFiles();
   buildFilesPruned = true;
   const results = mailhubs.map((mailhub) => mailhub.plan());
-  const errors = results.flatMap((result) => ("errors" in result ? result.errors : []));
+  const errors = [...results.flatMap((result) => ("errors" in result ? result.errors : [])), ...sameMachineTwice(mailhubs)];
   if (errors.length > 0) {
     const error = new pulumi.RunError(`the mailhubs have errors; nothing was changed:\n${formatIssues(errors)}`);
     for (const mailhub of mailhubs) mailhub.fail(error);
     throw error;
   }
   mailhubs.forEach((mailhub, i) => mailhub.register((results[i] as { planning: Planning }).planning));
+}
+
+/**
+ * Two mailhubs that SSH reaches at one address and port are one machine
+ * configured twice: their configurations would overwrite each other, and
+ * removing one would take away what the other holds. Compared where the
+ * address is known when the program runs (a plain string), as the stack
+ * file's hosts are.
+ */
+function sameMachineTwice(mailhubs: readonly Mailhub[]): ConfigIssue[] {
+  const seen = new Map<string, Mailhub>();
+  const issues: ConfigIssue[] = [];
+  for (const mailhub of mailhubs) {
+    const { host, port } = mailhub.machine();
+    if (typeof host !== "string" || (port !== undefined && typeof port !== "number")) continue;
+    const key = `${host.toLowerCase()}:${port ?? 22}`;
+    const first = seen.get(key);
+    if (first === undefined) seen.set(key, mailhub);
+    else
+      issues.push({
+        path: `${mailhub.label} connection.host`,
+        message: `${first.label} and ${mailhub.label} are both ${host} port ${port ?? 22}: one machine configured twice, whose configurations would overwrite each other; declare its services in one Mailhub, or correct the address`,
+      });
+  }
+  return issues;
 }
 
 /**

@@ -209,6 +209,22 @@ describe("Args are checked in the constructor with the CLI's rules and messages"
     expect(message).toContain(`SmtpService b: port: services 'a' (0:25) and 'b' (0:25) collide`);
   });
 
+  it("two Mailhubs on one machine (address and port) are refused, naming both; other ports are other machines", async () => {
+    await pulumi.runtime.setMocks({ newResource: (a) => ({ id: a.name, state: a.inputs }), call: (a) => a.inputs });
+    new Mailhub("first", { connection: { host: "192.0.2.7", hostKey: HOST_KEY }, services: [{ name: "smtpd", ip: "0" }] });
+    new Mailhub("second", { connection: { host: "192.0.2.7", port: 22, hostKey: HOST_KEY }, services: [{ name: "submission", preset: "submission", ip: "0" }] });
+    new Mailhub("jail", { connection: { host: "192.0.2.7", port: 2222, hostKey: HOST_KEY }, services: [{ name: "smtpd", ip: "0" }] });
+    let message = "";
+    try {
+      settleMailhubs();
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain("the mailhubs have errors; nothing was changed:");
+    expect(message).toContain("Mailhub second connection.host: Mailhub first and Mailhub second are both 192.0.2.7 port 22: one machine configured twice");
+    expect(message).not.toContain("Mailhub jail");
+  });
+
   it("Mailhub: rollout is checked with the stack file's rules, so a negative maxFailures or a zero timeout never reaches the provider", async () => {
     await pulumi.runtime.setMocks({ newResource: (a) => ({ id: a.name, state: a.inputs }), call: (a) => a.inputs });
     const hub = (rollout: MailhubArgs["rollout"]) => () => new Mailhub("r", { connection: { host: "192.0.2.6", hostKey: HOST_KEY }, services: [{ name: "smtpd", ip: "0" }], rollout });
