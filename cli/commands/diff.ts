@@ -1,12 +1,14 @@
 // `qmail-fleet diff BASE HEAD` or `qmail-fleet diff --base REF [HEAD]`: what
 // a config change does to the fleet, decided offline (no host, no state): per
-// host the files added, removed and changed, the services that restart, and
-// the house rules the head config breaks. Markdown for a pull request
-// comment, or JSON. Exit 0: no host changes; 2: changes; 1: bad input.
+// host the files added, removed and changed, the services that restart, the
+// hazards the head config newly acknowledges, and the house rules it breaks.
+// Markdown for a pull request comment, or JSON. Exit 0: no change; 2:
+// changes (a newly acknowledged or dropped hazard counts); 1: bad input.
 import { readdirSync } from "node:fs";
 import { formatIssues, type ConfigIssue } from "../../lib/config";
 import { loadConfigFile, type LoadResult } from "../../lib/load-config";
 import { GitSourceError, loadConfigAtRef } from "../diff/config-at-ref";
+import { acknowledgedHazardChanges } from "../diff/acknowledged-hazards";
 import { diffFleets } from "../diff/fleet-diff";
 import { diffMarkdown } from "../diff/markdown";
 import { PolicyConfigError, readPolicyPackConfig } from "../diff/policy-pack-config";
@@ -22,8 +24,10 @@ const HELP = `${USAGE}
 Plans both configs as pulumi up would and prints, per host, the files added,
 removed and changed (run scripts as text diffs, cdbs as the keys added and
 removed, secret files as [secret] with nothing of their contents), the
-services added, removed and restarted, and the house rules of the policy pack
-that the head config breaks. Touches no host and reads no state.
+services added, removed and restarted, the hazards the head config
+acknowledges that the base did not (and, in a line, those it keeps or drops),
+and the house rules of the policy pack that the head config breaks. Touches no
+host and reads no state.
 
   --base GIT-REF   the base is HEAD-CONFIG as commit GIT-REF has it (git show),
                    with the files it names by relative path at that commit too;
@@ -36,7 +40,9 @@ that the head config breaks. Touches no host and reads no state.
 A secret the config holds encrypted ({ secure: ... }) is compared by its
 ciphertext: a new ciphertext shows as a change of the file it goes into.
 
-Exit 0: no host changes; 2: changes; 1: bad input (nothing printed on stdout).`;
+Exit 0: no host changes and the same hazards acknowledged; 2: changes (a
+hazard newly acknowledged, or no longer, counts); 1: bad input (nothing
+printed on stdout).`;
 
 type Format = "markdown" | "json";
 interface DiffArgs {
@@ -74,7 +80,13 @@ export const diffCommand: Command = {
     report(parsed.head, head);
     if (!base.ok || !head.ok) return 1;
 
-    const diff = diffFleets({ label: baseLabel, plan: base.plan }, { label: parsed.head, plan: head.plan }, offlinePolicyResults(head.config, head.plan, policy), rolloutChange(base.config, head.config));
+    const diff = diffFleets(
+      { label: baseLabel, plan: base.plan },
+      { label: parsed.head, plan: head.plan },
+      offlinePolicyResults(head.config, head.plan, policy),
+      rolloutChange(base.config, head.config),
+      acknowledgedHazardChanges(base, head),
+    );
     process.stdout.write(parsed.format === "json" ? `${JSON.stringify(diff, null, 2)}\n` : diffMarkdown(diff));
     return diff.changed ? 2 : 0;
   },

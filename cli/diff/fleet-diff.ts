@@ -14,6 +14,7 @@ import { sha256Hex } from "../../provider/build-files";
 import { planChanges } from "../../provider/change-plan";
 import type { Observation, ObservedService } from "../../provider/host-operations";
 import type { FileKind, HostConfigurationArgs, HostConnection } from "../../provider/types";
+import type { AcknowledgedHazard } from "./acknowledged-hazards";
 import type { RolloutChange } from "./rollout-change";
 import { unifiedDiff } from "./unified-diff";
 
@@ -25,7 +26,7 @@ export interface FleetDiff {
   /** What was compared, e.g. `Pulumi.prod.yaml at main` and `Pulumi.prod.yaml`. */
   base: string;
   head: string;
-  /** True when any host changes. */
+  /** True when any host changes, or the hazards acknowledged (below) differ between base and head. */
   changed: boolean;
   /** How pulumi up takes the hosts, when the head changes it (rollout policy or hosts). */
   rollout?: RolloutChange;
@@ -35,6 +36,8 @@ export interface FleetDiff {
   notes: { base: string[]; head: string[] };
   /** The house rules the head config breaks, as far as they can be decided offline (cli/diff/offline-policy.ts). */
   policy: PolicyResult[];
+  /** The hazards services run with because their config acknowledges them: new in the head, kept, or dropped (cli/diff/acknowledged-hazards.ts). */
+  hazards: AcknowledgedHazard[];
 }
 
 export type HostChange = "added" | "removed" | "changed" | "unchanged";
@@ -92,6 +95,7 @@ export function diffFleets(
   head: { label: string; plan: FleetPlan },
   policy: PolicyResult[] = [],
   rollout?: RolloutChange,
+  hazards: AcknowledgedHazard[] = [],
 ): FleetDiff {
   const baseHosts = new Map(base.plan.hosts.map((host) => [host.name, host]));
   const headNames = new Set(head.plan.hosts.map((host) => host.name));
@@ -103,11 +107,12 @@ export function diffFleets(
     format: DIFF_FORMAT,
     base: base.label,
     head: head.label,
-    changed: hosts.some((host) => host.change !== "unchanged"),
+    changed: hosts.some((host) => host.change !== "unchanged") || hazards.some((hazard) => hazard.change !== "kept"),
     ...(rollout ? { rollout } : {}),
     hosts,
     notes: { base: base.plan.warnings, head: head.plan.warnings },
     policy,
+    hazards,
   };
 }
 

@@ -1,7 +1,9 @@
 // A FleetDiff as Markdown for a pull request comment: a line per host, then
-// per changed host its restarts, its files (scripts as diffs, cdbs as their
-// keys, secrets as `[secret]`), services and directories, then the house
-// rules the change breaks. Deterministic: the same diff, the same text.
+// the hazards the head newly acknowledges (and, briefly, those kept and
+// dropped), per changed host its restarts, its files (scripts as diffs, cdbs
+// as their keys, secrets as `[secret]`), services and directories, then the
+// house rules the change breaks. Deterministic: the same diff, the same text.
+import type { AcknowledgedHazard } from "./acknowledged-hazards";
 import type { FileDiff, FleetDiff, HostDiff } from "./fleet-diff";
 
 /** Keys of a cdb shown per change before "and N more". */
@@ -20,6 +22,7 @@ export function diffMarkdown(diff: FleetDiff): string {
     out.push(`${counts.join(", ")}${unchanged.length > 0 ? `; unchanged: ${unchanged.join(", ")}` : ""}.`, "");
   }
   if (diff.rollout) out.push("Rollout (how pulumi up takes the hosts):", "", `- was: ${escape(diff.rollout.before)}`, `- now: ${escape(diff.rollout.after)}`, "");
+  out.push(...hazardSection(diff.hazards));
   for (const host of changed) out.push(...hostSection(host));
   out.push(...policySection(diff));
   const notes = [...new Set(diff.notes.head)];
@@ -69,6 +72,30 @@ function what(file: FileDiff): string {
   }
   for (const attribute of file.attributes) parts.push(`${attribute.field} ${attribute.before} → ${attribute.after}`);
   return parts.join("; ");
+}
+
+/** Nothing when neither config acknowledges a hazard; else each new one in full, the others in a line. */
+function hazardSection(hazards: AcknowledgedHazard[]): string[] {
+  if (hazards.length === 0) return [];
+  const out = ["### Hazards acknowledged", ""];
+  const added = hazards.filter((h) => h.change === "new");
+  if (added.length === 0) out.push("The head config acknowledges no new hazard.", "");
+  else {
+    out.push("New in the head config: each is a known risk the service is to run with (validate and pulumi up only warn about it).", "");
+    for (const h of added) out.push(`- ${h.host} ${code(h.service)}: **${code(h.hazard)}**, ${escape(h.why)}. ${escape(h.doc)}`);
+    out.push("");
+  }
+  const brief = (change: AcknowledgedHazard["change"]) => {
+    const byService = new Map<string, string[]>();
+    for (const h of hazards.filter((x) => x.change === change)) {
+      const where = `${h.host} ${code(h.service)}`;
+      byService.set(where, [...(byService.get(where) ?? []), code(h.hazard)]);
+    }
+    return [...byService].map(([where, ids]) => `${where}: ${ids.join(", ")}`).join("; ");
+  };
+  if (hazards.some((h) => h.change === "kept")) out.push(`Acknowledged in the base too: ${brief("kept")}.`, "");
+  if (hazards.some((h) => h.change === "dropped")) out.push(`No longer acknowledged (the hazard, the service or the host is gone): ${brief("dropped")}.`, "");
+  return out;
 }
 
 function policySection(diff: FleetDiff): string[] {

@@ -199,11 +199,12 @@ describe("qmail-fleet diff: JSON", () => {
   it("has the documented shape", async () => {
     const files = writeConfigs({ base: baseFleet(pair), head: headFleet(pair) });
     const { diff } = await diffJson(files.base, files.head);
-    expect(Object.keys(diff).sort()).toEqual(["base", "changed", "format", "head", "hosts", "notes", "policy"]);
+    expect(Object.keys(diff).sort()).toEqual(["base", "changed", "format", "hazards", "head", "hosts", "notes", "policy"]);
     expect(diff.format).toBe(DIFF_FORMAT);
     expect(diff.base).toBe(files.base);
     expect(diff.head).toBe(files.head);
     expect(diff.policy).toEqual([]);
+    expect(diff.hazards).toEqual([]);
     for (const host of diff.hosts) {
       expect(Object.keys(host).sort()).toEqual(["change", "connection", "directories", "files", "host", "services"]);
       for (const file of host.files) {
