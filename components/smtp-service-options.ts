@@ -42,7 +42,7 @@ export interface SmtpServiceTableOptions {
    */
   group?: OptionInput<(typeof basicOptions)["group"]>;
   /**
-   * Local host name (tcpserver -l, qmail-smtpd's first argument).
+   * Local host name (tcpserver -l, qmail-smtpd's first argument). "0" is tcpserver -l 0 (no lookup, TCPLOCALHOST=0), and with auth checkpassword also qmail-smtpd's first argument.
    * @default first line of <qmailDir>/control/me, read on the host
    */
   localHostName?: OptionInput<(typeof basicOptions)["localHostName"]>;

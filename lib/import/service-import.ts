@@ -206,23 +206,30 @@ export function importService(scripts: ServiceScripts): ImportedService {
     else warn(runFile, server.line, `${serverName} -${letter}${value === true ? "" : ` ${canonicalText(value)}`}: no option for it; the rendered script runs ${serverName} without it (${OUT_IF_NEEDED})`);
 
   // The stages between the server and qmail-smtpd.
-  let smtpd = chain[chain.length - 1];
+  const smtpd = chain[chain.length - 1];
   const other = chain.slice(serverIndex + 1).find((stage) => NOT_SMTP_DAEMONS[path.posix.basename(canonicalText(stage.program))]);
   if (other) {
     const base = path.posix.basename(canonicalText(other.program));
     throw new ImportError(`${runFile}:${other.line}: the server runs ${base} (${NOT_SMTP_DAEMONS[base]}), not qmail-smtpd: qmail-fleet manages SMTP services only`);
   }
-  // A wrapper that starts qmail-smtpd itself (spamdyke -f CONF qmail-smtpd ...): no option holds it.
+  // A program in qmail-smtpd's place that starts qmail-smtpd itself (stunnel, spamdyke -f CONF qmail-smtpd ..., a TLS
+  // wrapper): no option holds it, and a config without it would run qmail-smtpd bare (port 465 speaking plain SMTP,
+  // filtering gone), so the service is left out rather than imported without it.
   const isSmtpd = (value: ScriptValue) => /^qmail-smtpd/.test(path.posix.basename(canonicalText(value)));
   if (!isSmtpd(smtpd.program) && smtpd.args.length > 0 && serverIndex < chain.length - 1) {
     const at = smtpd.args.findIndex(isSmtpd);
     const wrapper = [canonicalText(smtpd.program), ...smtpd.args.slice(0, at < 0 ? undefined : at).map(canonicalText)].join(" ");
+    if (/^stunnel[0-9]*$/.test(path.posix.basename(canonicalText(smtpd.program))))
+      throw new ImportError(
+        `${runFile}:${smtpd.line}: the server runs ${canonicalText(smtpd.program)}, which starts qmail-smtpd: TLS by stunnel, which qmail-fleet does not manage (a config without it would speak plain SMTP on port ${canonicalText(portValue)}); keep the service as it runs, out of the config, or move it to sslserver (ssl: true) by hand`,
+      );
     if (at < 0)
       throw new ImportError(
         `${runFile}:${smtpd.line}: the server runs ${wrapper}, not qmail-smtpd: a wrapper that starts qmail-smtpd from its own configuration has no option (smtpdProgram is one program without arguments); import this service by hand`,
       );
-    warn(runFile, smtpd.line, `${wrapper} is a wrapper that runs qmail-smtpd: no option for it; the rendered script runs ${canonicalText(smtpd.args[at])} directly, without the wrapper (${OUT_IF_NEEDED})`);
-    smtpd = { program: smtpd.args[at], args: smtpd.args.slice(at + 1), line: smtpd.line };
+    throw new ImportError(
+      `${runFile}:${smtpd.line}: the server runs ${wrapper}, a wrapper that runs ${canonicalText(smtpd.args[at])}: no option for it, and a config without it would run qmail-smtpd directly, without what the wrapper does (TLS, filtering); keep the service as it runs, out of the config, or import it by hand`,
+    );
   }
   for (const stage of chain.slice(serverIndex + 1, -1)) {
     const program = canonicalText(stage.program);

@@ -42,8 +42,8 @@ export const basicOptions = {
     sampleContext: { jgreylist: { dir: "/var/qmail/jgreylist" } },
   }),
   localHostName: option({
-    schema: hostName("localHostName").optional(),
-    doc: "Local host name (tcpserver -l, qmail-smtpd's first argument). Default: first line of <qmailDir>/control/me, read on the host.",
+    schema: hostName("localHostName", "mx1.example.com", ["0"]).optional(),
+    doc: "Local host name (tcpserver -l, qmail-smtpd's first argument). \"0\" is tcpserver -l 0 (no lookup, TCPLOCALHOST=0), and with auth checkpassword also qmail-smtpd's first argument. Default: first line of <qmailDir>/control/me, read on the host.",
     becomes: { script: "LOCAL=NAME instead of LOCAL=$(head -n 1 <qmailDir>/control/me)" },
     sample: "mx1.example.com",
   }),

@@ -237,8 +237,10 @@ export function hostNameProblem(s: string, what: string): string | undefined {
   return undefined;
 }
 
-export function hostName(what: string, example = "mx1.example.com") {
+/** A DNS host name; `also` lists other values accepted as written (tcpserver -l 0). */
+export function hostName(what: string, example = "mx1.example.com", also: readonly string[] = []) {
   return typed(what, `${lastName(what)}: ${example}`).superRefine((s, ctx) => {
+    if (also.includes(s)) return;
     const problem = hostNameProblem(s, what);
     if (problem) ctx.addIssue({ code: "custom", message: problem });
   });
