@@ -66,6 +66,16 @@ function mx1AsStackFile(pair: { key: string; certificate: string }): FleetOption
   };
 }
 
+/** What settling the pending mailhubs throws, "" when it does not. */
+function settleError(): string {
+  try {
+    settleMailhubs();
+    return "";
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
 const output = <T>(value: pulumi.Output<T>) => new Promise<T>((resolve) => value.apply(resolve));
 
 /** The inputs a HostConfiguration got, secrets opened, for comparing with a plan. */
@@ -198,12 +208,7 @@ describe("Args are checked in the constructor with the CLI's rules and messages"
     const two = new Mailhub("two", { connection: { host: "192.0.2.2", hostKey: HOST_KEY } });
     new SmtpService("a", { mailhub: two, ip: "0" });
     new SmtpService("b", { mailhub: two, ip: "0" });
-    let message = "";
-    try {
-      settleMailhubs();
-    } catch (error) {
-      message = (error as Error).message;
-    }
+    const message = settleError();
     expect(message).toContain("the mailhubs have errors; nothing was changed:");
     expect(message).toContain(`Mailhub nokey: connection.hostKey: host 'nokey' has no pinned host key`);
     expect(message).toContain(`SmtpService b: port: services 'a' (0:25) and 'b' (0:25) collide`);
@@ -214,12 +219,7 @@ describe("Args are checked in the constructor with the CLI's rules and messages"
     new Mailhub("first", { connection: { host: "192.0.2.7", hostKey: HOST_KEY }, services: [{ name: "smtpd", ip: "0" }] });
     new Mailhub("second", { connection: { host: "192.0.2.7", port: 22, hostKey: HOST_KEY }, services: [{ name: "submission", preset: "submission", ip: "0" }] });
     new Mailhub("jail", { connection: { host: "192.0.2.7", port: 2222, hostKey: HOST_KEY }, services: [{ name: "smtpd", ip: "0" }] });
-    let message = "";
-    try {
-      settleMailhubs();
-    } catch (error) {
-      message = (error as Error).message;
-    }
+    const message = settleError();
     expect(message).toContain("the mailhubs have errors; nothing was changed:");
     expect(message).toContain("Mailhub second connection.host: Mailhub first and Mailhub second are both 192.0.2.7 port 22: one machine configured twice");
     expect(message).not.toContain("Mailhub jail");
@@ -241,12 +241,7 @@ describe("Args are checked in the constructor with the CLI's rules and messages"
     const planned = (args: Partial<MailhubArgs>) => {
       new Mailhub("fine", { connection: { host: "192.0.2.5", hostKey: HOST_KEY }, services: [{ name: "smtpd", ip: "0" }] });
       new Mailhub("args", { connection: { host: "192.0.2.4", hostKey: HOST_KEY }, services: [{ name: "smtpd", ip: "192.0.2.4" }], ...args });
-      try {
-        settleMailhubs();
-        return "";
-      } catch (error) {
-        return (error as Error).message;
-      }
+      return settleError();
     };
     expect(planned({ services: [{ name: "smtpd", ip: "192.0.2.4", port: 70000 }] })).toBe(
       `the mailhubs have errors; nothing was changed:\nMailhub args services.smtpd: ${cliMessage({ ip: "192.0.2.4", port: 70000 })}`,

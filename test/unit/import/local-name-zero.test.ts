@@ -10,35 +10,19 @@ import { importHost } from "../../../lib/import/host-import";
 import { DirectorySource } from "../../../lib/import/host-source";
 import { meaningDifferences, runScriptMeaning } from "../../../lib/import/run-script-meaning";
 import { renderRunScript } from "../../../lib/render/run-script";
+import { hostCopy } from "./host-copy";
 
 const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKREcv9w/RBTq8tGL0tCpFgM07bu1UoHQJLyD4sT+RgM";
-const LOG = "#!/bin/sh\nexec setuidgid qmaill multilog t ./main\n";
 const DIR = "/var/qmail/supervise/smtpd";
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "qmail-fleet-local-zero-"));
 afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
 const NOW = { now: new Date("2026-01-01T00:00:00Z") };
 
-function hostWith(run: string): string {
-  const root = fs.mkdtempSync(path.join(scratch, "host-"));
-  const write = (file: string, text: string) => {
-    fs.mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
-    fs.writeFileSync(path.join(root, file), text, { mode: 0o755 });
-  };
-  write("/etc/passwd", "qmaild:x:7791:2108::/var/qmail:/bin/false\nqmaill:x:7792:2108::/var/qmail:/bin/false\n");
-  write("/etc/group", "nofiles:x:2108:\n");
-  write("/var/qmail/control/me", "mx.example.net\n");
-  write(`${DIR}/run`, run);
-  write(`${DIR}/log/run`, LOG);
-  fs.mkdirSync(path.join(root, "service"));
-  fs.symlinkSync(DIR, path.join(root, "service", "smtpd"));
-  return root;
-}
-
 describe("tcpserver -l 0", () => {
   const run = "#!/bin/sh\nexec 2>&1\nPATH=/var/qmail/bin:/usr/local/bin:/usr/bin:/bin\nexport PATH\nexec tcpserver -v -R -l 0 -x /etc/tcp.smtp.cdb -c 20 -u 7791 -g 2108 0 25 /var/qmail/bin/qmail-smtpd\n";
 
   it("imports to a config that validates, and renders back to -l 0 (the same programs and arguments)", async () => {
-    const imported = await importHost(new DirectorySource(hostWith(run)), { hostName: "mx1", address: "192.0.2.25", hostKey: HOST_KEY });
+    const imported = await importHost(new DirectorySource(hostCopy(scratch, { smtpd: run })), { hostName: "mx1", address: "192.0.2.25", hostKey: HOST_KEY });
     const service = (imported.raw.hosts as Array<{ services: Array<Record<string, unknown>> }>)[0].services[0];
     expect(service.localHostName).toBe("0");
     const parsed = parseFleetConfig(imported.raw, NOW);
@@ -55,7 +39,7 @@ describe("tcpserver -l 0", () => {
   });
 
   it("validate accepts exactly 0, nothing else that looks like an address", async () => {
-    const imported = await importHost(new DirectorySource(hostWith(run)), { hostName: "mx1", address: "192.0.2.25", hostKey: HOST_KEY });
+    const imported = await importHost(new DirectorySource(hostCopy(scratch, { smtpd: run })), { hostName: "mx1", address: "192.0.2.25", hostKey: HOST_KEY });
     const service = (imported.raw.hosts as Array<{ services: Array<Record<string, unknown>> }>)[0].services[0];
     for (const name of ["00", "0.0.0.0", "127.0.0"]) {
       service.localHostName = name;

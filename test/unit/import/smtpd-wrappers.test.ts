@@ -10,9 +10,9 @@ import { afterAll, describe, expect, it } from "vitest";
 import { importHost } from "../../../lib/import/host-import";
 import { DirectorySource } from "../../../lib/import/host-source";
 import { ImportError, importService } from "../../../lib/import/service-import";
+import { hostCopy, LOG_RUN as LOG } from "./host-copy";
 
 const DIR = "/var/qmail/supervise/smtp";
-const LOG = "#!/bin/sh\nexec setuidgid qmaill multilog t ./main\n";
 const accounts = { qmaild: { uid: "7791", gid: "2108" } };
 const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKREcv9w/RBTq8tGL0tCpFgM07bu1UoHQJLyD4sT+RgM";
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "qmail-fleet-smtpd-wrappers-"));
@@ -78,21 +78,10 @@ exec tcpserver -v -R -l 0 -x /etc/tcp.smtps.cdb -c 20 -u 7791 -g 2108 0 465 /usr
   });
 
   it("on a host: the stunnel service is not in the config, named by file and line; the host's other service is", async () => {
-    const root = fs.mkdtempSync(path.join(scratch, "host-"));
-    const write = (file: string, text: string) => {
-      fs.mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
-      fs.writeFileSync(path.join(root, file), text, { mode: 0o755 });
-    };
-    write("/etc/passwd", "qmaild:x:7791:2108::/var/qmail:/bin/false\nqmaill:x:7792:2108::/var/qmail:/bin/false\n");
-    write("/etc/group", "nofiles:x:2108:\n");
-    write("/var/qmail/control/me", "mx.example.net\n");
-    write("/var/qmail/supervise/smtps/run", "#!/bin/sh\nexec tcpserver -v -R -l 0 -c 20 -u 7791 -g 2108 0 465 /usr/sbin/stunnel -f -p /var/qmail/control/servercert.pem -l /var/qmail/bin/qmail-smtpd -- qmail-smtpd mail.example.com /bin/checkpassword /bin/true 2>&1\n");
-    write("/var/qmail/supervise/smtpd/run", "#!/bin/sh\nexec 2>&1\nexec tcpserver -v -R -l mx.example.net -u 7791 -g 2108 0 25 /var/qmail/bin/qmail-smtpd\n");
-    for (const name of ["smtps", "smtpd"]) {
-      write(`/var/qmail/supervise/${name}/log/run`, LOG);
-      fs.mkdirSync(path.join(root, "service"), { recursive: true });
-      fs.symlinkSync(`/var/qmail/supervise/${name}`, path.join(root, "service", name));
-    }
+    const root = hostCopy(scratch, {
+      smtps: "#!/bin/sh\nexec tcpserver -v -R -l 0 -c 20 -u 7791 -g 2108 0 465 /usr/sbin/stunnel -f -p /var/qmail/control/servercert.pem -l /var/qmail/bin/qmail-smtpd -- qmail-smtpd mail.example.com /bin/checkpassword /bin/true 2>&1\n",
+      smtpd: "#!/bin/sh\nexec 2>&1\nexec tcpserver -v -R -l mx.example.net -u 7791 -g 2108 0 25 /var/qmail/bin/qmail-smtpd\n",
+    });
     const result = await importHost(new DirectorySource(root), { hostName: "mx1", address: "192.0.2.25", hostKey: HOST_KEY });
     const services = (result.raw.hosts as Array<{ services: Array<Record<string, unknown>> }>)[0].services;
     expect(services.map((service) => service.name)).toEqual(["smtpd"]);
