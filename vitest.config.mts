@@ -9,6 +9,7 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["test/unit/**/*.test.ts", "test/component/**/*.test.ts"],
+          setupFiles: ["test/unit-scratch-dir.ts"],
           testTimeout: 60_000,
         },
       },
