@@ -533,13 +533,15 @@ export async function bringUp(session: HostSession, dir: string): Promise<void> 
 // svscan notices a new link within five seconds; supervise then starts `run`.
 // A service counts as up once it has stayed up for the settle time: one that
 // dies at start and is restarted by supervise every second never gets there.
+// svstat's "N seconds" subtracts whole seconds (a start at x.9 shows 2 at
+// x+2.0, 1.1 s later): more than the settle time is at least that long.
 const WAIT_UP_SCRIPT = `
 dir=$1 settle=$2 tries=$3
 while [ "$tries" -gt 0 ]; do
   status=$(svstat "$dir" 2>&1)
   case $status in
     *": up "*) seconds=\${status##*) }; seconds=\${seconds%% *}
-               [ "$seconds" -ge "$settle" ] 2>/dev/null && exit 0 ;;
+               [ "$seconds" -gt "$settle" ] 2>/dev/null && exit 0 ;;
   esac
   sleep 0.5
   tries=$((tries - 1))
