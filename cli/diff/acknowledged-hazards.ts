@@ -27,12 +27,13 @@ type Found = Omit<AcknowledgedHazard, "change">;
 /** The acknowledged hazards of both configs, head's first (in its order), then those only the base had. */
 export function acknowledgedHazardChanges(base: { config: FleetConfig; plan: FleetPlan }, head: { config: FleetConfig; plan: FleetPlan }): AcknowledgedHazard[] {
   const key = (h: Found) => `${h.host}\0${h.service}\0${h.hazard}`;
-  const before = new Set(acknowledgedHazards(base.config, base.plan).map(key));
+  const then = acknowledgedHazards(base.config, base.plan);
+  const before = new Set(then.map(key));
   const now = acknowledgedHazards(head.config, head.plan);
   const after = new Set(now.map(key));
   return [
     ...now.map((h) => ({ ...h, change: before.has(key(h)) ? ("kept" as const) : ("new" as const) })),
-    ...acknowledgedHazards(base.config, base.plan)
+    ...then
       .filter((h) => !after.has(key(h)))
       .map((h) => ({ ...h, change: "dropped" as const })),
   ];
