@@ -9,21 +9,15 @@
 // Surrounding spaces and tabs are ignored. Keys are lower-cased (ASCII, as
 // qmail-smtpd does), de-duplicated and sorted bytewise, so the same set gives the
 // same bytes whatever the input order. Value: empty accepts, "-" rejects.
+//
+// The byte work (parsing plain entries, sorting, laying out records and
+// tables) is done by a WebAssembly kernel (validrcptto-kernel.ts); this
+// module reads the list into it, names bad lines, and writes what it lays out.
 import * as fs from "node:fs";
-import { newSortScratch, sortKeyOrder } from "./byte-sort";
-import * as hashModule from "./hash";
 import { cdbHash } from "./hash";
-import * as keyBucketsModule from "./key-buckets";
-import { KeyBuckets, splittersFromSamples } from "./key-buckets";
-import * as writerModule from "./writer";
-import { AtomicCdbFile, CdbTooLargeError, cdbTables } from "./writer";
-
-// What the hot loops use from other modules, as constants of this one: an
-// imported name compiles to a property read of the other module's exports
-// at every use, which cost the parser about 90 ms per million lines.
-const { CDB_HASH_START } = hashModule;
-const { KEY_HEAD_BYTES, SHORT_KEY_BYTES, keyFlagAt, keyHashAt } = keyBucketsModule;
-const { CDB_HEADER_BYTES, CDB_MAX_BYTES } = writerModule;
+import { splittersFromSamples } from "./key-buckets";
+import { KernelOutOfMemory, KernelStatus, ValidRcptToKernel } from "./validrcptto-kernel";
+import { AtomicCdbFile, CDB_MAX_BYTES, CdbTooLargeError } from "./writer";
 
 export const ACCEPT_VALUE = Buffer.alloc(0);
 export const REJECT_VALUE = Buffer.from("-");
@@ -57,7 +51,6 @@ const NEWLINE = 0x0a;
 const HASH = 0x23;
 const BANG = 0x21;
 const AT = 0x40;
-const DASH = 0x2d;
 
 function isBlank(byte: number): boolean {
   return byte === SPACE || byte === TAB || byte === CR;
@@ -68,14 +61,9 @@ function shown(bytes: Buffer, start: number, end: number): string {
   return JSON.stringify(end - start > 80 ? text + "..." : text);
 }
 
-/**
- * The byte, ASCII lower-cased: bit 0x20 is set when b - 0x41 (mod 256) is
- * under 26, without a branch. In an address letters and dots, digits and
- * dashes alternate too often for a branch to be predicted, and the
- * mispredictions cost the parser more than the rest of its loop did.
- */
+/** The byte, ASCII lower-cased (as qmail-smtpd's case_lowerb does). */
 function lowerCased(b: number): number {
-  return b | (((((b + 0xbf) & 0xff) - 26) >>> 31) << 5);
+  return b >= 0x41 && b <= 0x5a ? b | 0x20 : b;
 }
 
 function lowerCaseRange(bytes: Uint8Array, start: number, end: number): void {
@@ -124,102 +112,6 @@ function slowLine(bytes: Buffer, lineStart: number, lineEnd: number): { start: n
   if (lastAt === end - 1) return `${shown(bytes, start, end)} has an empty domain`;
   if (end - start > MAX_ENTRY_BYTES) return `${shown(bytes, start, end)} is longer than ${MAX_ENTRY_BYTES} bytes`;
   return { start, end };
-}
-
-/**
- * Where the parser files keys: KeyBuckets, the output itself for a list in
- * order (InOrderRecords), or the search for the lines of a conflict.
- */
-interface KeySink {
-  /** Where placeKey() puts key bytes; read after each placeKey() (it may change). */
-  readonly target: Buffer;
-  /** How many leading bytes of a key placeKey() needs to see: PREFIX_BYTES to choose a bucket, else 0. */
-  readonly headBytes: number;
-  /**
-   * Where in `target` the bytes of the key starting at source[start] go,
-   * with room for SHORT_KEY_BYTES of them; source[start, headEnd) is the
-   * key's first headBytes, lower-cased (or all of it when shorter).
-   */
-  placeKey(source: Uint8Array, start: number, headEnd: number): number;
-  /** Files the key of `length` bytes copied to the place placeKey() gave. */
-  commitKey(length: number, flag: number, hash: number, line: number): void;
-  /** Files the key source[start, end) (a line the fast path did not take). */
-  add(source: Uint8Array, start: number, end: number, flag: number, hash: number, line: number): void;
-}
-
-/**
- * Parses the complete lines of `bytes` (all of it: the caller passes a view
- * that ends after a newline, or at the end of the input) and files each key,
- * lower-cased, with its cdb hash, in `sink`. Lines are numbered from
- * `lineBefore + 1`; returns the number of the last line. A plain line is
- * copied to the sink, lower-cased and hashed, as it is read (one pass over
- * its bytes); anything else (blanks, comments, bad or long entries) takes
- * the careful way, lower-cased in place.
- */
-function parseLines(bytes: Buffer, lineBefore: number, sink: KeySink, problems: SourceProblem[]): number {
-  const total = bytes.length;
-  let lineNumber = lineBefore;
-  let i = 0;
-  while (i < total) {
-    lineNumber++;
-    const lineStart = i;
-    let keyStart = i;
-    if (bytes[i] === BANG) keyStart = ++i;
-    let ats = 0;
-    let lastAt = -1;
-    let hash = CDB_HASH_START;
-    // The first bytes may choose where the key goes: lower-cased in place first.
-    const headEnd = Math.min(total, keyStart + sink.headBytes);
-    for (; i < headEnd; i++) {
-      let b = bytes[i];
-      if (b <= SPACE || b === 0x7f) break;
-      bytes[i] = b = lowerCased(b);
-      if (b === AT) {
-        ats++;
-        lastAt = i;
-      }
-      hash = Math.imul(hash, 33) ^ b;
-    }
-    let at = sink.placeKey(bytes, keyStart, i);
-    const target = sink.target;
-    for (let p = keyStart; p < i; p++) target[at++] = bytes[p];
-    if (i === headEnd) {
-      // The rest is copied lower-cased as it is read, up to the room there is.
-      const stop = Math.min(total, keyStart + SHORT_KEY_BYTES);
-      for (; i < stop; i++) {
-        let b = bytes[i];
-        if (b <= SPACE || b === 0x7f) break;
-        b = lowerCased(b);
-        if (b === AT) {
-          ats++;
-          lastAt = i;
-        }
-        hash = Math.imul(hash, 33) ^ b;
-        target[at++] = b;
-      }
-    }
-    const keyEnd = i;
-    if (i + 1 < total && bytes[i] === CR && bytes[i + 1] === NEWLINE) i++; // CRLF line end
-    if ((i === total || bytes[i] === NEWLINE) && ats === 1 && lastAt !== keyEnd - 1 && bytes[lineStart] !== HASH) {
-      sink.commitKey(keyEnd - keyStart, keyStart > lineStart ? 1 : 0, hash >>> 0, lineNumber);
-      i++;
-      continue;
-    }
-    // Anything unusual on this line: the careful (slower) way, which also names the problem.
-    let lineEnd = i < total && bytes[i] === NEWLINE ? i : bytes.indexOf(NEWLINE, i);
-    if (lineEnd === -1) lineEnd = total;
-    i = lineEnd + 1;
-    const key = slowLine(bytes, lineStart, lineEnd);
-    if (key === undefined) continue;
-    if (typeof key === "string") {
-      if (problems.length < MAX_REPORTED_PROBLEMS) problems.push({ line: lineNumber, reason: key });
-      continue;
-    }
-    // The byte before a key is '!' only when it is the reject marker.
-    const flag = key.start > 0 && bytes[key.start - 1] === BANG ? 1 : 0;
-    sink.add(bytes, key.start, key.end, flag, cdbHash(bytes, key.start, key.end), lineNumber);
-  }
-  return lineNumber;
 }
 
 /** Input bytes read by position: a buffer in memory or a regular file. */
@@ -292,14 +184,6 @@ function sampleSource(source: ByteSource, bucketKeys: number): { splitters: () =
   return { splitters: () => splittersFromSamples(keys, samples, buckets), inOrder };
 }
 
-/**
- * Room for the keys of a source of `size` bytes: a key takes its bytes and
- * KEY_HEAD_BYTES, its line at least its bytes and a line end, and a line
- * holds at least 2 key bytes, so at most 3 x size + 8 bytes; 1/16 more for
- * the unused tails of blocks. Only the part written is ever in memory.
- */
-const poolBytes = (size: number) => Math.ceil(((3 * size + 8) * 17) / 16);
-
 type Source = Buffer | { fd: number; size: number };
 
 function byteSourceOf(source: Source): ByteSource {
@@ -307,215 +191,154 @@ function byteSourceOf(source: Source): ByteSource {
   return { size: source.size, read: (target, targetStart, length, position) => fs.readSync(source.fd, target, targetStart, length, position) };
 }
 
-/** Parses the whole source into `sink`; refuses bad lines before anything is written. */
-function parseSource(source: Source, sink: KeySink, unit: "line" | "entry", tuning: ValidRcptToTuning): void {
-  const problems: SourceProblem[] = [];
-  if (Buffer.isBuffer(source)) {
-    parseLines(source, 0, sink, problems);
-  } else {
-    // A file is read in pieces, each up to its last complete line: the whole
-    // list is never in memory twice. Bytes appended after it was measured are
-    // not read.
-    let chunk = Buffer.allocUnsafe(tuning.readBytes ?? READ_BYTES);
-    let held = 0;
-    let position = 0;
-    let line = 0;
-    for (;;) {
-      const want = Math.min(chunk.length - held, source.size - position);
-      const got = want > 0 ? fs.readSync(source.fd, chunk, held, want, position) : 0;
-      position += got;
-      held += got;
-      const atEnd = got === 0;
-      const end = atEnd ? held : chunk.lastIndexOf(NEWLINE, held - 1) + 1;
-      if (end === 0 && !atEnd) {
-        // One line longer than the buffer: a bigger buffer (the line is refused if too long).
-        const bigger = Buffer.allocUnsafe(chunk.length * 2);
-        chunk.copy(bigger, 0, 0, held);
-        chunk = bigger;
-        continue;
-      }
-      if (end > 0) line = parseLines(chunk.subarray(0, end), line, sink, problems);
-      chunk.copy(chunk, 0, end, held);
-      held -= end;
-      if (atEnd) break;
-    }
-  }
-  if (problems.length > 0) throw new ValidRcptToSourceError(problems, unit);
-}
+type Unit = "line" | "entry";
 
-/** Parses the whole source into buckets. */
-function readKeys(source: Source, splitters: Uint32Array, unit: "line" | "entry", tuning: ValidRcptToTuning): KeyBuckets {
-  const buckets = new KeyBuckets(splitters, poolBytes(byteSourceOf(source).size));
-  parseSource(source, buckets, unit, tuning);
-  buckets.close();
-  return buckets;
-}
-
-/** Where the cdb bytes go: records after the 2048-byte header, then the tables, then the header. */
+/** Where the cdb bytes go: records after the 2048-byte header, then the tables; the header last. */
 interface CdbOutput {
-  append(chunk: Buffer, length: number): void;
-  /** True when append is done with the chunk on return (it may be reused). */
-  readonly copiesChunks: boolean;
+  /** Writes out, or copies, `bytes`: their memory is reused on return. */
+  append(bytes: Buffer): void;
 }
 
 const CHUNK_BYTES = 1 << 18;
-/** Keys longer than this are copied by Buffer.copy; shorter ones by a loop, which costs less than the call. */
-const LOOP_COPY_BYTES = 64;
+/** The most records a source of `size` bytes can hold: a key per 3 bytes ("@x" and a line end). */
+const mostRecords = (size: number) => Math.floor((size + 2) / 3);
 
-/** Appends cdb records to the output in chunks (CHUNK_BYTES), noting each record's hash and position for the tables. */
-class RecordStream {
-  readonly hashes: Uint32Array;
-  readonly positions: Uint32Array;
-  count = 0;
-  position = CDB_HEADER_BYTES;
-  /** The chunk being filled; the next record starts at `at`. */
-  chunk: Buffer;
-  at = 0;
-
-  constructor(
-    private readonly output: CdbOutput,
-    capacity: number,
-    tuning: ValidRcptToTuning,
-  ) {
-    this.hashes = new Uint32Array(capacity);
-    this.positions = new Uint32Array(capacity);
-    this.chunk = Buffer.allocUnsafe(tuning.chunkBytes ?? CHUNK_BYTES);
-  }
-
-  /** True when a record of `bytes` fits in the chunk after those before it. */
-  hasRoom(bytes: number): boolean {
-    return this.at + bytes <= this.chunk.length;
-  }
-
-  /** Room for a record of `bytes` after a flush (which hasRoom() said was due): a bigger chunk if it is bigger than a chunk. */
-  flushForRoom(bytes: number): void {
-    this.flush();
-    if (bytes > this.chunk.length) this.chunk = Buffer.allocUnsafe(bytes);
-  }
-
-  /** The record for the key source[start, start + length) of cdb hash `hash`: value "-" when `reject`, else empty. */
-  add(source: Buffer, start: number, length: number, reject: boolean, hash: number): void {
-    if (!this.hasRoom(9 + length)) this.flushForRoom(9 + length);
-    const chunk = this.chunk;
-    let at = this.at + 8;
-    if (length > LOOP_COPY_BYTES) source.copy(chunk, at, start, start + length);
-    else for (let p = start, end = start + length; p < end; p++) chunk[at++] = source[p];
-    this.commitPlaced(length, reject, hash);
-  }
-
-  /** The record whose key bytes (`length` of them) are in the chunk already, after room for the record's head. */
-  commitPlaced(length: number, reject: boolean, hash: number): void {
-    const recordBytes = reject ? 9 + length : 8 + length;
-    if (this.position + recordBytes + (this.count + 1) * 16 > CDB_MAX_BYTES) throw new CdbTooLargeError(`at record ${this.count + 1}`, CDB_MAX_BYTES);
-    const chunk = this.chunk;
-    const at = this.at;
-    chunk[at] = length & 255;
-    chunk[at + 1] = length >>> 8;
-    chunk[at + 2] = 0;
-    chunk[at + 3] = 0;
-    chunk[at + 4] = reject ? 1 : 0;
-    chunk[at + 5] = 0;
-    chunk[at + 6] = 0;
-    chunk[at + 7] = 0;
-    if (reject) chunk[at + 8 + length] = DASH;
-    this.at = at + recordBytes;
-    this.hashes[this.count] = hash;
-    this.positions[this.count] = this.position;
-    this.position += recordBytes;
-    this.count++;
-  }
-
-  flush(): void {
-    if (this.at === 0) return;
-    this.output.append(this.chunk, this.at);
-    if (!this.output.copiesChunks) this.chunk = Buffer.allocUnsafe(this.chunk.length);
-    this.at = 0;
-  }
-
-  /** Emits the hash tables after the records; returns the header. */
-  finish(spareArrays: Uint32Array[] = []): Buffer {
-    this.flush();
-    const output = this.output;
-    return cdbTables(this.hashes, this.positions, this.count, this.position, (table) => output.append(table, table.length), !output.copiesChunks, ...spareArrays);
-  }
+/** Hands what the kernel laid out (records or a table) to the output and frees its region. */
+function writeOut(kernel: ValidRcptToKernel, output: CdbOutput): void {
+  const bytes = kernel.output;
+  if (bytes.length > 0) output.append(bytes);
+  kernel.outputWritten();
 }
 
-/** Lists the keys of one bucket in `ranges` (start, length), in the order they were added; returns how many. */
-function listBucket(pool: Uint8Array, blocks: readonly number[], ranges: Uint32Array): number {
-  let count = 0;
-  for (let i = 0; i < blocks.length; i += 2) {
-    for (let record = blocks[i], end = blocks[i + 1]; record < end; ) {
-      const length = pool[record] | (pool[record + 1] << 8);
-      ranges[2 * count] = record + KEY_HEAD_BYTES;
-      ranges[2 * count + 1] = length;
-      count++;
-      record += KEY_HEAD_BYTES + length;
-    }
-  }
-  return count;
+/** Thrown by the parse of a list in order at the first key out of order. */
+class KeysOutOfOrder extends Error {}
+
+const verdict = (flag: number) => (flag === 1 ? "rejected" : "accepted");
+
+function failed(kernel: ValidRcptToKernel, status: KernelStatus): Error {
+  if (status === KernelStatus.OutOfOrder) return new KeysOutOfOrder();
+  if (status === KernelStatus.TooLarge) return new CdbTooLargeError(`at record ${kernel.recordCount + 1}`, CDB_MAX_BYTES);
+  if (status === KernelStatus.NoMemory) return new KernelOutOfMemory();
+  return new Error(`validrcptto kernel: unexpected status ${status}`);
 }
 
-/** Every key greater than the one before: already in final order, no duplicates (sorted lists are common). */
-function strictlyAscending(pool: Uint8Array, ranges: Uint32Array, count: number): boolean {
-  for (let k = 1; k < count; k++) if (compareRanges(pool, ranges[2 * k - 2], ranges[2 * k - 1], ranges[2 * k], ranges[2 * k + 1]) >= 0) return false;
-  return true;
-}
-
-/** How many leading bytes all the keys have in common (keys of a bucket often share many). */
-function sharedPrefixLength(pool: Uint8Array, ranges: Uint32Array, count: number): number {
-  if (count === 0) return 0;
-  const first = ranges[0];
-  let shared = ranges[1];
-  for (let k = 1; k < count && shared > 0; k++) {
-    const start = ranges[2 * k];
-    const limit = Math.min(shared, ranges[2 * k + 1]);
-    let d = 0;
-    while (d < limit && pool[first + d] === pool[start + d]) d++;
-    shared = d;
-  }
-  return shared;
+/** What a parse does besides filing keys in the kernel. */
+interface ParseHandlers {
+  /** Where records go while a list in order is parsed. */
+  output?: CdbOutput;
+  /** Each key of a listing: its bytes are bytes[start, end). */
+  listed?(bytes: Buffer, start: number, end: number, flag: number, line: number): void;
 }
 
 /**
- * Writes the keys of one bucket (ranges of the pool, visited in `order`,
- * which sorts them) each once; a key both accepted and rejected is added to
- * `conflicts` (up to MAX_REPORTED_PROBLEMS keys), to be named by line later.
+ * Parses the whole source into the kernel, a piece at a time (the whole list
+ * is never in memory twice), numbering lines from 1. The kernel takes plain
+ * entries; every other line (blanks, comments, bad entries) is read here,
+ * where a problem is named by line. Bad lines are thrown once the source is
+ * read; keys both accepted and rejected in a list in order come back.
  */
-function writeSortedBucket(pool: Buffer, ranges: Uint32Array, order: Uint32Array, count: number, records: RecordStream, conflicts: Buffer[]): void {
-  let previousStart = -1;
-  let previousLength = 0;
-  let previousHash = 0;
-  let conflictStart = -1;
-  for (let i = 0; i < count; i++) {
-    const k = order[i];
-    const start = ranges[2 * k];
-    const length = ranges[2 * k + 1];
-    const flag = keyFlagAt(pool, start - KEY_HEAD_BYTES);
-    const hash = keyHashAt(pool, start - KEY_HEAD_BYTES);
-    // Equal keys have equal lengths and hashes: neighbours are told apart without reading their bytes.
-    if (hash === previousHash && length === previousLength && previousStart >= 0 && compareRanges(pool, previousStart, previousLength, start, length) === 0) {
-      if (keyFlagAt(pool, previousStart - KEY_HEAD_BYTES) !== flag && conflictStart !== previousStart && conflicts.length < MAX_REPORTED_PROBLEMS) {
-        conflicts.push(Buffer.from(pool.subarray(start, start + length)));
-        conflictStart = previousStart;
+function parseSource(kernel: ValidRcptToKernel, source: ByteSource, unit: Unit, tuning: ValidRcptToTuning, handlers: ParseHandlers): SourceProblem[] {
+  const problems: SourceProblem[] = [];
+  const conflicts: SourceProblem[] = [];
+  /** Handles what the kernel reported about the key bytes[start, end) of `line`; true when the key must be filed again. */
+  const handle = (status: KernelStatus, start: number, end: number, flag: number, line: number): boolean => {
+    if (status === KernelStatus.Done) return false;
+    if (status === KernelStatus.OutputFull) {
+      writeOut(kernel, handlers.output!);
+      return true;
+    }
+    if (status === KernelStatus.Listed) handlers.listed!(kernel.bytes, start, end, flag, line);
+    else if (status === KernelStatus.Conflict) {
+      const conflict = kernel.conflict;
+      if (conflicts.length < MAX_REPORTED_PROBLEMS) conflicts.push({ line, reason: `${shown(kernel.bytes, start, end)} is ${verdict(conflict.flag)} here but ${verdict(conflict.earlierFlag)} on ${unit} ${conflict.earlierLine}` });
+    } else throw failed(kernel, status);
+    return false;
+  };
+  /** A line the kernel did not take: skipped, refused, or filed from here. */
+  const readLine = (lineStart: number, lineEnd: number, line: number) => {
+    const bytes = kernel.bytes;
+    const key = slowLine(bytes, lineStart, lineEnd);
+    if (key === undefined) return;
+    if (typeof key === "string") {
+      if (problems.length < MAX_REPORTED_PROBLEMS) problems.push({ line, reason: key });
+      return;
+    }
+    const flag = key.start > lineStart && bytes[key.start - 1] === BANG ? 1 : 0;
+    const hash = cdbHash(bytes, key.start, key.end);
+    while (handle(kernel.fileKey(key.start, key.end - key.start, flag, hash, line), key.start, key.end, flag, line));
+  };
+  const parsePiece = (start: number, end: number) => {
+    for (let at = start; ; ) {
+      const status = kernel.parse(at, end);
+      if (status === KernelStatus.Done) return;
+      if (status === KernelStatus.OddLine) {
+        const lineEnd = kernel.lineEnd;
+        readLine(kernel.cursor, lineEnd, kernel.lineNumber);
+        at = lineEnd < end ? lineEnd + 1 : end;
+      } else {
+        const key = kernel.key;
+        handle(status, key.start, key.end, key.flag, kernel.lineNumber);
+        at = kernel.cursor;
       }
+    }
+  };
+
+  let capacity = tuning.readBytes ?? READ_BYTES;
+  let input = kernel.alloc(capacity);
+  let held = 0;
+  let position = 0;
+  kernel.lineNumber = 0;
+  for (;;) {
+    // Bytes appended to a file after it was measured are not read.
+    const want = Math.min(capacity - held, source.size - position);
+    const got = want > 0 ? source.read(kernel.bytes, input + held, want, position) : 0;
+    position += got;
+    held += got;
+    const atEnd = got === 0;
+    const end = atEnd ? held : kernel.bytes.subarray(input, input + held).lastIndexOf(NEWLINE) + 1;
+    if (end === 0 && !atEnd) {
+      // One line longer than the piece: a bigger piece (the line is refused if too long).
+      const bigger = kernel.alloc(capacity * 2);
+      kernel.bytes.copy(kernel.bytes, bigger, input, input + held);
+      input = bigger;
+      capacity *= 2;
       continue;
     }
-    records.add(pool, start, length, flag === 1, hash);
-    previousStart = start;
-    previousLength = length;
-    previousHash = hash;
+    if (end > 0) parsePiece(input, input + end);
+    kernel.bytes.copy(kernel.bytes, input, input + end, input + held);
+    held -= end;
+    if (atEnd) break;
   }
+  if (problems.length > 0) throw new ValidRcptToSourceError(problems, unit);
+  return conflicts;
 }
 
-/** Writes the keys of one bucket that are strictly ascending already. */
-function writeAscendingBucket(pool: Buffer, ranges: Uint32Array, count: number, records: RecordStream): void {
-  for (let k = 0; k < count; k++) {
-    const start = ranges[2 * k];
-    records.add(pool, start, ranges[2 * k + 1], keyFlagAt(pool, start - KEY_HEAD_BYTES) === 1, keyHashAt(pool, start - KEY_HEAD_BYTES));
+/** Writes the 256 hash tables after the records; returns the header and the number of records. */
+function writeTables(kernel: ValidRcptToKernel, output: CdbOutput): { header: Buffer; count: number } {
+  kernel.startTables();
+  for (let table = 0; table < 256; table++) {
+    kernel.writeTable(table);
+    writeOut(kernel, output);
   }
+  return { header: kernel.header, count: kernel.recordCount };
 }
 
-/** Thrown by writeBuckets when keys are both accepted and rejected: their lines are found by reading the source again. */
+/**
+ * A list in byte order (sorted dumps are common) is written as it is
+ * parsed: each key goes straight into the records, dropped when it repeats
+ * the one before. Throws KeysOutOfOrder when it is not in order after all.
+ */
+function writeInOrder(source: ByteSource, unit: Unit, tuning: ValidRcptToTuning, output: CdbOutput): { header: Buffer; count: number } {
+  const kernel = new ValidRcptToKernel();
+  kernel.startRecords(mostRecords(source.size), tuning.chunkBytes ?? CHUNK_BYTES);
+  kernel.startInOrder();
+  const conflicts = parseSource(kernel, source, unit, tuning, { output });
+  if (conflicts.length > 0) throw new ValidRcptToSourceError(conflicts, unit);
+  writeOut(kernel, output);
+  return writeTables(kernel, output);
+}
+
+/** Thrown when keys are both accepted and rejected: their lines are found by reading the source again. */
 class ConflictingKeys extends Error {
   constructor(readonly keys: Buffer[]) {
     super("keys both accepted and rejected");
@@ -523,193 +346,60 @@ class ConflictingKeys extends Error {
 }
 
 /**
- * Writes the records bucket after bucket, each bucket's keys in byte order
- * and each key once, then the hash tables; returns the header and the number
- * of keys written. Keys both accepted and rejected throw ConflictingKeys
- * after the records; the caller then discards what the output got.
+ * Any list: the keys are parsed into buckets by their first bytes (every key
+ * of a bucket sorts before the next bucket's), then each bucket is sorted
+ * and written, each key once. `open` gives the output once the list is read.
  */
-function writeBuckets(buckets: KeyBuckets, tuning: ValidRcptToTuning, output: CdbOutput): { header: Buffer; count: number } {
-  const { pool, counts, blocks } = buckets;
-  let largest = 0;
-  let total = 0;
-  for (let b = 0; b < counts.length; b++) {
-    largest = Math.max(largest, counts[b]);
-    total += counts[b];
-  }
-  // Key k of the bucket at hand is pool[ranges[2k], ranges[2k] + ranges[2k + 1]).
-  const ranges = new Uint32Array(2 * largest);
-  const order = new Uint32Array(largest);
-  const scratch = newSortScratch(largest);
-  const records = new RecordStream(output, total, tuning);
-  const conflicts: Buffer[] = [];
-  for (let bucket = 0; bucket < counts.length; bucket++) {
-    const count = listBucket(pool, blocks[bucket], ranges);
-    if (strictlyAscending(pool, ranges, count)) writeAscendingBucket(pool, ranges, count, records);
-    else {
-      for (let k = 0; k < count; k++) order[k] = k;
-      sortKeyOrder({ bytes: pool, ranges, count }, order, scratch, sharedPrefixLength(pool, ranges, count));
-      writeSortedBucket(pool, ranges, order, count, records, conflicts);
-    }
-  }
-  if (conflicts.length > 0) throw new ConflictingKeys(conflicts);
-  // Every key is written: the pool's memory (at least 9 bytes a key, in
-  // memory already) holds the tables' working arrays, so the peak gets no
-  // new pages for them.
-  const base = pool.byteOffset + ((4 - (pool.byteOffset % 4)) % 4);
-  const header = records.finish([new Uint32Array(pool.buffer, base, records.count), new Uint32Array(pool.buffer, base + 4 * records.count, records.count)]);
-  return { header, count: records.count };
-}
-
-/** Thrown by InOrderRecords at the first key out of order. */
-class KeysOutOfOrder extends Error {}
-
-function compareKeys(a: Uint8Array, startA: number, lengthA: number, b: Uint8Array, startB: number, lengthB: number): number {
-  const shorter = lengthA < lengthB ? lengthA : lengthB;
-  for (let d = 0; d < shorter; d++) {
-    const diff = a[startA + d] - b[startB + d];
-    if (diff !== 0) return diff;
-  }
-  return lengthA - lengthB;
-}
-
-const verdict = (flag: number) => (flag === 1 ? "rejected" : "accepted");
-
-/**
- * A sink for a list in byte order (sorted dumps are common): the parser
- * copies each key straight into the output as a record, which is kept when
- * the key is greater than the one before and dropped when it repeats it; no
- * buckets, no sort. The first key out of order throws KeysOutOfOrder; the
- * caller then builds the buckets way.
- */
-class InOrderRecords implements KeySink {
-  readonly headBytes = 0;
-  readonly conflicts: SourceProblem[] = [];
-  /** The previous key: in the output chunk, or in `saved` once that chunk is written out. */
-  private previousKey: Buffer;
-  private previousAt = -1;
-  private previousLength = 0;
-  private previousFlag = 0;
-  private previousLine = 0;
-  private readonly saved = Buffer.allocUnsafe(MAX_ENTRY_BYTES);
-
-  constructor(
-    private readonly records: RecordStream,
-    private readonly unit: "line" | "entry",
-  ) {
-    this.previousKey = this.saved;
-  }
-
-  get target(): Buffer {
-    return this.records.chunk;
-  }
-
-  placeKey(): number {
-    return this.roomFor(SHORT_KEY_BYTES);
-  }
-
-  commitKey(length: number, flag: number, hash: number, line: number): void {
-    const chunk = this.records.chunk;
-    const at = this.records.at + 8;
-    if (this.previousAt >= 0) {
-      const order = compareKeys(this.previousKey, this.previousAt, this.previousLength, chunk, at, length);
-      if (order > 0) throw new KeysOutOfOrder();
-      if (order === 0) {
-        if (flag !== this.previousFlag && this.conflicts.length < MAX_REPORTED_PROBLEMS) {
-          this.conflicts.push({ line, reason: `${shown(chunk, at, at + length)} is ${verdict(flag)} here but ${verdict(this.previousFlag)} on ${this.unit} ${this.previousLine}` });
-        }
-        return;
+function writeFromBuckets<T extends CdbOutput>(source: ByteSource, splitters: Uint32Array, unit: Unit, tuning: ValidRcptToTuning, open: () => T, discard: (output: T) => void): { header: Buffer; count: number; output: T } {
+  const kernel = new ValidRcptToKernel();
+  kernel.startBuckets(splitters);
+  parseSource(kernel, source, unit, tuning, {});
+  const output = open();
+  try {
+    kernel.startRecords(kernel.bucketKeys, tuning.chunkBytes ?? CHUNK_BYTES);
+    kernel.startWriting();
+    for (let bucket = 0; bucket <= splitters.length / 3; bucket++) {
+      let status = kernel.writeBucket(bucket);
+      if (status === KernelStatus.OutputFull) {
+        writeOut(kernel, output);
+        status = kernel.writeBucket(bucket);
       }
+      if (status !== KernelStatus.Done) throw failed(kernel, status);
     }
-    this.records.commitPlaced(length, flag === 1, hash);
-    this.previousKey = chunk;
-    this.previousAt = at;
-    this.previousLength = length;
-    this.previousFlag = flag;
-    this.previousLine = line;
+    writeOut(kernel, output);
+    const conflicting = kernel.conflictingKeys;
+    if (conflicting.length > 0) throw new ConflictingKeys(conflicting);
+    return { ...writeTables(kernel, output), output };
+  } catch (err) {
+    discard(output);
+    throw err;
   }
-
-  add(source: Uint8Array, start: number, end: number, flag: number, hash: number, line: number): void {
-    const at = this.roomFor(end - start);
-    this.records.chunk.set(source.subarray(start, end), at);
-    this.commitKey(end - start, flag, hash, line);
-  }
-
-  /** Where the key bytes of a record of up to `keyBytes` go, the chunk written out first if full (the previous key saved). */
-  private roomFor(keyBytes: number): number {
-    const records = this.records;
-    if (!records.hasRoom(9 + keyBytes)) {
-      if (this.previousAt >= 0 && this.previousKey !== this.saved) {
-        this.previousKey.copy(this.saved, 0, this.previousAt, this.previousAt + this.previousLength);
-        this.previousKey = this.saved;
-        this.previousAt = 0;
-      }
-      records.flushForRoom(9 + keyBytes);
-    }
-    return records.at + 8;
-  }
-}
-
-/** A list in order written as it is parsed; throws KeysOutOfOrder when it is not in order after all. */
-function writeInOrder(source: Source, unit: "line" | "entry", tuning: ValidRcptToTuning, output: CdbOutput): { header: Buffer; count: number } {
-  // At most a key per 3 bytes of source ("@x" and a line end); only the part used is in memory.
-  const records = new RecordStream(output, Math.floor((byteSourceOf(source).size + 2) / 3), tuning);
-  const sink = new InOrderRecords(records, unit);
-  parseSource(source, sink, unit, tuning);
-  if (sink.conflicts.length > 0) throw new ValidRcptToSourceError(sink.conflicts, unit);
-  return { header: records.finish(), count: records.count };
 }
 
 /**
- * A sink that notes, for a few keys, the line and verdict of their first
- * occurrence and every later one that gives the other verdict: reads the
- * source again to name the lines of a conflict the buckets found (no line
- * is kept per key while building).
+ * The error naming the lines of keys both accepted and rejected (at most
+ * MAX_REPORTED_PROBLEMS, in key order as the buckets found them, by line):
+ * the source is read again for them, as no line is kept per key.
  */
-class ConflictLines implements KeySink {
-  readonly target = Buffer.allocUnsafe(SHORT_KEY_BYTES);
-  readonly headBytes = 0;
-  private readonly hashes: Set<number>;
-  private readonly first = new Map<string, { flag: number; line: number }>();
-  private readonly problems = new Map<string, SourceProblem[]>();
-
-  constructor(
-    private readonly keys: Buffer[],
-    private readonly unit: "line" | "entry",
-  ) {
-    this.hashes = new Set(keys.map((key) => cdbHash(key)));
-    for (const key of keys) this.problems.set(key.toString("latin1"), []);
-  }
-
-  placeKey(): number {
-    return 0;
-  }
-
-  commitKey(length: number, flag: number, hash: number, line: number): void {
-    this.add(this.target, 0, length, flag, hash, line);
-  }
-
-  add(source: Uint8Array, start: number, end: number, flag: number, hash: number, line: number): void {
-    if (!this.hashes.has(hash)) return;
-    const key = Buffer.from(source.buffer, source.byteOffset + start, end - start);
-    const problems = this.problems.get(key.toString("latin1"));
-    if (problems === undefined) return;
-    const first = this.first.get(key.toString("latin1"));
-    if (first === undefined) this.first.set(key.toString("latin1"), { flag, line });
-    else if (first.flag !== flag) problems.push({ line, reason: `${shown(key, 0, key.length)} is ${verdict(flag)} here but ${verdict(first.flag)} on ${this.unit} ${first.line}` });
-  }
-
-  /** The conflicts in key order (as the buckets found them), at most MAX_REPORTED_PROBLEMS, by line. */
-  found(): SourceProblem[] {
-    const all = this.keys.flatMap((key) => this.problems.get(key.toString("latin1")) ?? []);
-    return all.slice(0, MAX_REPORTED_PROBLEMS).sort((a, b) => a.line - b.line);
-  }
-}
-
-/** The error naming the lines of keys both accepted and rejected, found by reading the source again. */
-function conflictError(source: Source, keys: Buffer[], unit: "line" | "entry", tuning: ValidRcptToTuning): ValidRcptToSourceError {
-  const lines = new ConflictLines(keys, unit);
-  parseSource(source, lines, unit, tuning);
-  return new ValidRcptToSourceError(lines.found(), unit);
+function conflictError(source: ByteSource, keys: Buffer[], unit: Unit, tuning: ValidRcptToTuning): ValidRcptToSourceError {
+  const problems = new Map(keys.map((key) => [key.toString("latin1"), [] as SourceProblem[]]));
+  const hashes = new Set(keys.map((key) => cdbHash(key)));
+  const first = new Map<string, { flag: number; line: number }>();
+  const kernel = new ValidRcptToKernel();
+  kernel.startListing();
+  parseSource(kernel, source, unit, tuning, {
+    listed(bytes, start, end, flag, line) {
+      if (!hashes.has(cdbHash(bytes, start, end))) return;
+      const key = bytes.toString("latin1", start, end);
+      const found = problems.get(key);
+      if (found === undefined) return;
+      const earlier = first.get(key);
+      if (earlier === undefined) first.set(key, { flag, line });
+      else if (earlier.flag !== flag) found.push({ line, reason: `${shown(bytes, start, end)} is ${verdict(flag)} here but ${verdict(earlier.flag)} on ${unit} ${earlier.line}` });
+    },
+  });
+  const all = keys.flatMap((key) => problems.get(key.toString("latin1")) ?? []);
+  return new ValidRcptToSourceError(all.slice(0, MAX_REPORTED_PROBLEMS).sort((a, b) => a.line - b.line), unit);
 }
 
 /**
@@ -717,31 +407,29 @@ function conflictError(source: Source, keys: Buffer[], unit: "line" | "entry", t
  * order, else (or when a key out of order turns up) through buckets.
  * `open` gives a fresh output for each attempt; `discard` drops one.
  */
-function writeValidRcptTo<T extends CdbOutput>(source: Source, unit: "line" | "entry", tuning: ValidRcptToTuning, open: () => T, discard: (output: T) => void): { header: Buffer; count: number; output: T } {
-  const { splitters, inOrder } = sampleSource(byteSourceOf(source), tuning.bucketKeys ?? BUCKET_KEYS);
+function writeValidRcptTo<T extends CdbOutput>(source: Source, unit: Unit, tuning: ValidRcptToTuning, open: () => T, discard: (output: T) => void): { header: Buffer; count: number; output: T } {
+  const bytes = byteSourceOf(source);
+  const { splitters, inOrder } = sampleSource(bytes, tuning.bucketKeys ?? BUCKET_KEYS);
   if (inOrder) {
     const output = open();
     try {
-      return { ...writeInOrder(source, unit, tuning, output), output };
+      return { ...writeInOrder(bytes, unit, tuning, output), output };
     } catch (err) {
       discard(output);
       if (!(err instanceof KeysOutOfOrder)) throw err;
     }
   }
-  const buckets = readKeys(source, splitters(), unit, tuning);
-  const output = open();
   try {
-    return { ...writeBuckets(buckets, tuning, output), output };
+    return writeFromBuckets(bytes, splitters(), unit, tuning, open, discard);
   } catch (err) {
-    discard(output);
-    if (err instanceof ConflictingKeys) throw conflictError(source, err.keys, unit, tuning);
+    if (err instanceof ConflictingKeys) throw conflictError(bytes, err.keys, unit, tuning);
     throw err;
   }
 }
 
-function ownedSource(source: string | Uint8Array | readonly string[]): { bytes: Buffer; unit: "line" | "entry" } {
+function sourceBytes(source: string | Uint8Array | readonly string[]): { bytes: Buffer; unit: Unit } {
   if (typeof source === "string") return { bytes: Buffer.from(source, "utf8"), unit: "line" };
-  if (source instanceof Uint8Array) return { bytes: Buffer.from(source), unit: "line" };
+  if (source instanceof Uint8Array) return { bytes: Buffer.from(source.buffer, source.byteOffset, source.byteLength), unit: "line" };
   const problems: SourceProblem[] = [];
   source.forEach((entry, i) => {
     if (/[\r\n]/.test(entry)) problems.push({ line: i + 1, reason: `${JSON.stringify(entry)} contains a line break` });
@@ -750,12 +438,12 @@ function ownedSource(source: string | Uint8Array | readonly string[]): { bytes: 
   return { bytes: Buffer.from(source.join("\n"), "utf8"), unit: "entry" };
 }
 
-/** validrcptto.cdb bytes from source text or from an array of entries (same syntax per entry). */
+/** validrcptto.cdb bytes from source text or from an array of entries (same syntax per entry). The source is not changed. */
 export function buildValidRcptTo(source: string | Uint8Array | readonly string[], tuning: ValidRcptToTuning = {}): Buffer {
-  const { bytes, unit } = ownedSource(source);
+  const { bytes, unit } = sourceBytes(source);
   const memory = () => {
     const chunks: Buffer[] = [];
-    return { chunks, append: (chunk: Buffer, length: number) => chunks.push(chunk.subarray(0, length)), copiesChunks: false };
+    return { chunks, append: (chunk: Buffer) => chunks.push(Buffer.from(chunk)) };
   };
   const { header, output } = writeValidRcptTo(bytes, unit, tuning, memory, () => {});
   return Buffer.concat([header, ...output.chunks]);
@@ -763,13 +451,13 @@ export function buildValidRcptTo(source: string | Uint8Array | readonly string[]
 
 /**
  * Builds validrcptto.cdb into `targetPath` (temp file + rename) from a list
- * in memory (taken over: lower-cased in place) or in a file, which is read
- * in pieces. Returns the number of addresses written.
+ * in memory or in a file, which is read in pieces. Returns the number of
+ * addresses written.
  */
 export function writeValidRcptToFile(source: Buffer | { path: string }, targetPath: string, tuning: ValidRcptToTuning = {}): number {
   const toFile = () => {
     const file = new AtomicCdbFile(targetPath);
-    return { file, append: (chunk: Buffer, length: number) => file.append(chunk, length), copiesChunks: true };
+    return { file, append: (chunk: Buffer) => file.append(chunk) };
   };
   const build = (from: Source) => writeValidRcptTo(from, "line", tuning, toFile, (output) => output.file.abort());
   let written: ReturnType<typeof build>;
