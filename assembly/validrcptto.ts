@@ -294,7 +294,13 @@ export function outputWritten(): void {
 let recordStatus: i32 = DONE;
 // @ts-ignore: decorator
 @inline function addRecord(key: usize, length: u32, reject: u32, hash: u32): usize {
-  const bytes = 8 + length + reject;
+  return addRecordAfter(0, 0, key, length, reject, hash);
+}
+
+/** addRecord for a key whose first `prefixLength` (at most 16) bytes are at `prefix`, the rest at `key`. */
+// @ts-ignore: decorator
+@inline function addRecordAfter(prefix: usize, prefixLength: u32, key: usize, length: u32, reject: u32, hash: u32): usize {
+  const bytes = 8 + prefixLength + length + reject;
   const at = outputAt;
   if (at + <usize>bytes > outputLimit && at != outputStart) {
     recordStatus = OUTPUT_FULL;
@@ -305,10 +311,14 @@ let recordStatus: i32 = DONE;
     recordStatus = TOO_LARGE;
     return 0;
   }
-  store<u32>(at, length);
+  store<u32>(at, prefixLength + length);
   store<u32>(at + 4, reject);
-  copyKey(at + 8, key, length);
-  if (reject) store<u8>(at + 8 + length, DASH);
+  if (prefixLength != 0) {
+    store<u64>(at + 8, load<u64>(prefix));
+    store<u64>(at + 16, load<u64>(prefix + 8));
+  }
+  copyKey(at + 8 + prefixLength, key, length);
+  if (reject) store<u8>(at + 8 + prefixLength + length, DASH);
   store<u32>(hashes + (<usize>count << 2), hash);
   store<u32>(positions + (<usize>count << 2), <u32>position);
   count++;
@@ -392,6 +402,13 @@ let splitHigh: usize = 0;
 let splitLow: usize = 0;
 /** Per value t of a key's first 16 bits: the first boundary whose first 16 bits are t or more. */
 let firstAtOrAbove: usize = 0;
+/**
+ * Per bucket: the bytes every key of it starts with (those its two
+ * boundaries share), up to 12, as 16 bytes, and how many. A bucket keeps
+ * only the rest of each key.
+ */
+let prefixes: usize = 0;
+let prefixLengths: usize = 0;
 /** Per bucket (u32 each): the head of its chain of blocks, the block being filled, keys, key bytes (with heads). */
 let firstBlock: usize = 0;
 let fillBlock: usize = 0;
@@ -417,7 +434,11 @@ export function startBuckets(splitters: usize, boundaries: u32): i32 {
   fillBlock = alloc(<usize>bucketCount * 4);
   keyCounts = alloc(<usize>bucketCount * 4);
   keyBytes = alloc(<usize>bucketCount * 4);
-  if (keyBytes == 0) return NO_MEMORY;
+  prefixes = alloc(<usize>bucketCount * 16);
+  prefixLengths = alloc(<usize>bucketCount);
+  if (prefixLengths == 0) return NO_MEMORY;
+  memory.fill(prefixes, 0, <usize>bucketCount * 16);
+  memory.fill(prefixLengths, 0, <usize>bucketCount);
   for (let b: u32 = 0; b < bucketCount; b++) {
     store<u32>(firstBlock + (<usize>b << 2), 0);
     store<u32>(fillBlock + (<usize>b << 2), 0);
@@ -436,7 +457,22 @@ export function startBuckets(splitters: usize, boundaries: u32): i32 {
     for (; filled < upTo; filled++) store<u16>(firstAtOrAbove + (<usize>filled << 1), <u16>i);
   }
   for (; filled <= 0x10000; filled++) store<u16>(firstAtOrAbove + (<usize>filled << 1), <u16>boundaries);
-  lastBucket = 0;
+  // A key of bucket b is at or above boundary b - 1 and below boundary b: it
+  // starts with the bytes they share (up to a zero byte, the padding of a
+  // boundary shorter than 12 bytes; keys hold no zero byte).
+  for (let b: u32 = 1; b + 1 < bucketCount; b++) {
+    const below = splitters + <usize>(b - 1) * 12;
+    const above = splitters + <usize>b * 12;
+    let shared: u32 = 0;
+    for (; shared < 12; shared++) {
+      // The words are big-endian numbers stored little-endian: byte j of word w is at 4w + 3 - j.
+      const at = <usize>((shared & ~3) + 3 - (shared & 3));
+      const byte = load<u8>(below + at);
+      if (byte == 0 || byte != load<u8>(above + at)) break;
+      store<u8>(prefixes + (<usize>b << 4) + <usize>shared, byte);
+    }
+    store<u8>(prefixLengths + <usize>b, <u8>shared);
+  }  lastBucket = 0;
   return DONE;
 }
 
@@ -448,13 +484,12 @@ export function startBuckets(splitters: usize, boundaries: u32): i32 {
   return length >= 8 ? w : w & ~(<u64>0xffffffffffffffff >>> (<u64>length << 3));
 }
 
-/** Boundary i compared to the prefix (high, low): negative, zero or positive. */
+/** Whether boundary i is at or below the prefix (high, low); without a branch, as the answer is as good as random. */
 // @ts-ignore: decorator
-@inline function compareBoundary(i: u32, high: u64, low: u32): i32 {
+@inline function boundaryAtOrBelow(i: u32, high: u64, low: u32): bool {
   const h = load<u64>(splitHigh + (<usize>i << 3));
-  if (h != high) return h < high ? -1 : 1;
   const l = load<u32>(splitLow + (<usize>i << 2));
-  return l == low ? 0 : l < low ? -1 : 1;
+  return <bool>(<u32>(h < high) | (<u32>(h == high) & <u32>(l <= low)));
 }
 
 /** The bucket of the key: how many boundaries are at or below its first 12 bytes. */
@@ -465,7 +500,7 @@ function bucketOf(key: usize, length: u32): u32 {
   const low = length > 8 ? <u32>(word8(key + 8, length - 8) >>> 32) : 0;
   // Sorted and clustered lists send runs of keys to one bucket: try the last one first.
   const last = lastBucket;
-  if ((last == 0 || compareBoundary(last - 1, high, low) <= 0) && (last == n || compareBoundary(last, high, low) > 0)) return last;
+  if ((last == 0 || boundaryAtOrBelow(last - 1, high, low)) && (last == n || !boundaryAtOrBelow(last, high, low))) return last;
   const top = <usize>(high >>> 48);
   // The answer is in [lo, lo + size]: the boundaries from lo on that are at or below the key.
   let lo = <u32>load<u16>(firstAtOrAbove + (top << 1));
@@ -473,7 +508,7 @@ function bucketOf(key: usize, length: u32): u32 {
   // Halving without a branch (a select): which half it goes on in is as good as random.
   while (size > 0) {
     const half = (size + 1) >>> 1;
-    lo = select<u32>(lo + half, lo, compareBoundary(lo + half - 1, high, low) <= 0);
+    lo = select<u32>(lo + half, lo, boundaryAtOrBelow(lo + half - 1, high, low));
     size -= half;
   }
   lastBucket = lo;
@@ -492,6 +527,9 @@ function newBlock(bucket: u32, bytes: usize): usize {
 
 function fileInBucket(): i32 {
   const bucket = bucketOf(keyStart, keyLength);
+  const shared = <u32>load<u8>(prefixLengths + <usize>bucket);
+  keyStart += shared;
+  keyLength -= shared;
   const need = KEY_HEAD + <usize>keyLength;
   let block: usize;
   if (need > BIG_KEY) {
@@ -531,7 +569,7 @@ let keys: usize = 0;
 let spareWords: usize = 0;
 let spareKeys: usize = 0;
 let digitCounts: usize = 0;
-/** Up to MAX_CONFLICTS keys both accepted and rejected (where they are in the buckets). */
+/** Up to MAX_CONFLICTS keys both accepted and rejected: where a copy of each is and its length (u32 each). */
 const MAX_CONFLICTS: u32 = 20;
 export let conflicts: usize = 0;
 export let conflictCount: u32 = 0;
@@ -555,7 +593,7 @@ export function startWriting(): i32 {
   keys = alloc(<usize>largest * 4);
   spareKeys = alloc(<usize>largest * 4);
   digitCounts = alloc(8 * 256 * 4);
-  conflicts = alloc(<usize>MAX_CONFLICTS * 4);
+  conflicts = alloc(<usize>MAX_CONFLICTS * 8);
   conflictCount = 0;
   return digitCounts == 0 || conflicts == 0 ? NO_MEMORY : DONE;
 }
@@ -677,8 +715,10 @@ function sameKey(a: usize, b: usize): bool {
 export function writeBucket(bucket: u32): i32 {
   const n = load<u32>(keyCounts + (<usize>bucket << 2));
   if (n == 0) return DONE;
-  // At most one byte more per key than in the bucket ("-" for a reject).
-  const bytes = <usize>load<u32>(keyBytes + (<usize>bucket << 2)) + <usize>n;
+  const prefix = prefixes + (<usize>bucket << 4);
+  const shared = <u32>load<u8>(prefixLengths + <usize>bucket);
+  // A record has the bytes of its key in the bucket, the shared ones and a "-" for a reject more.
+  const bytes = <usize>load<u32>(keyBytes + (<usize>bucket << 2)) + <usize>n * (<usize>shared + 1);
   if (outputAt + bytes > outputLimit && outputAt != outputStart) return OUTPUT_FULL;
   if (outputStart + bytes > outputStart + outputCapacity) {
     outputCapacity = bytes;
@@ -705,13 +745,21 @@ export function writeBucket(bucket: u32): i32 {
     const key = <usize>load<u32>(keys + (<usize>i << 2));
     if (previous != 0 && sameKey(previous, key)) {
       if (load<u8>(previous + 2) != load<u8>(key + 2) && conflictAt != previous && conflictCount < MAX_CONFLICTS) {
-        store<u32>(conflicts + (<usize>conflictCount << 2), <u32>key);
+        // The whole key, for the caller to name.
+        const length = shared + keyLengthAt(key);
+        const copy = alloc(<usize>length + 16);
+        if (copy == 0) return NO_MEMORY;
+        store<u64>(copy, load<u64>(prefix));
+        store<u64>(copy + 8, load<u64>(prefix + 8));
+        copyKey(copy + shared, key + KEY_HEAD, keyLengthAt(key));
+        store<u32>(conflicts + (<usize>conflictCount << 3), <u32>copy);
+        store<u32>(conflicts + (<usize>conflictCount << 3) + 4, length);
         conflictCount++;
         conflictAt = previous;
       }
       continue;
     }
-    if (addRecord(key + KEY_HEAD, keyLengthAt(key), <u32>load<u8>(key + 2), load<u32>(key + 4)) == 0) {
+    if (addRecordAfter(prefix, shared, key + KEY_HEAD, keyLengthAt(key), <u32>load<u8>(key + 2), load<u32>(key + 4)) == 0) {
       outputLimit = limit;
       return recordStatus;
     }

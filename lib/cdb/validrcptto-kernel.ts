@@ -216,8 +216,8 @@ export class ValidRcptToKernel {
     const bytes = this.bytes;
     const list = u32(this.kernel.conflicts.value);
     return Array.from({ length: u32(this.kernel.conflictCount.value) }, (_, i) => {
-      const key = bytes.readUInt32LE(list + 4 * i);
-      return Buffer.from(bytes.subarray(key + 8, key + 8 + bytes.readUInt16LE(key)));
+      const key = bytes.readUInt32LE(list + 8 * i);
+      return Buffer.from(bytes.subarray(key, key + bytes.readUInt32LE(list + 8 * i + 4)));
     });
   }
 
