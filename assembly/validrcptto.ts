@@ -458,8 +458,8 @@ export function startBuckets(splitters: usize, boundaries: u32): i32 {
   }
   for (; filled <= 0x10000; filled++) store<u16>(firstAtOrAbove + (<usize>filled << 1), <u16>boundaries);
   // A key of bucket b is at or above boundary b - 1 and below boundary b: it
-  // starts with the bytes they share (up to a zero byte, the padding of a
-  // boundary shorter than 12 bytes; keys hold no zero byte).
+  // starts with the bytes they share. (Those are never the zero padding of a
+  // boundary shorter than 12 bytes: two boundaries that share it are equal.)
   for (let b: u32 = 1; b + 1 < bucketCount; b++) {
     const below = splitters + <usize>(b - 1) * 12;
     const above = splitters + <usize>b * 12;
@@ -468,7 +468,7 @@ export function startBuckets(splitters: usize, boundaries: u32): i32 {
       // The words are big-endian numbers stored little-endian: byte j of word w is at 4w + 3 - j.
       const at = <usize>((shared & ~3) + 3 - (shared & 3));
       const byte = load<u8>(below + at);
-      if (byte == 0 || byte != load<u8>(above + at)) break;
+      if (byte != load<u8>(above + at)) break;
       store<u8>(prefixes + (<usize>b << 4) + <usize>shared, byte);
     }
     store<u8>(prefixLengths + <usize>b, <u8>shared);

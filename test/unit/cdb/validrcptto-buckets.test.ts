@@ -195,6 +195,22 @@ describe("validrcptto.cdb through buckets and pieces", () => {
     for (const [, tuning] of TUNINGS) for (const ours of buildBoth(source, tuning)) expect(ours.equals(expectedBytes)).toBe(true);
   });
 
+  it("keys that are prefixes of each other, across boundaries shorter than 12 bytes (a bucket keeps what its boundaries do not share)", () => {
+    const next = prng(2611);
+    const entries: Array<{ key: Buffer; reject: boolean }> = [];
+    for (let i = 0; i < 4000; i++) {
+      // a@b, a@bb, a@bba, ... and x.y@z9: chains of keys each one byte longer than another.
+      const tail = Array.from({ length: Math.floor(next() * 14) }, () => "ab9."[Math.floor(next() * 4)]).join("");
+      const key = Buffer.from(`${["a@b", "a.b@c", "ab@", "x.y@z9"][i % 4]}${tail}`);
+      if (key[key.length - 1] === 0x40) continue; // "ab@": an empty domain
+      entries.push({ key, reject: key.length % 5 === 0 });
+    }
+    const order = entries.map((_, i) => i).sort(() => next() - 0.5);
+    const source = Buffer.concat(order.flatMap((i) => [Buffer.from(entries[i].reject ? "!" : ""), entries[i].key, Buffer.from("\n")]));
+    const expectedBytes = expectedCdb(entries);
+    for (const [, tuning] of TUNINGS) for (const ours of buildBoth(source, tuning)) expect(ours.equals(expectedBytes)).toBe(true);
+  });
+
   it("a list in order is written as it is read: repeats dropped, a conflict named, a late key out of order still sorted", () => {
     const keys = Array.from({ length: 5000 }, (_, i) => `user${String(i).padStart(5, "0")}@example.com`);
     const inOrder = [keys[0], keys[0].toUpperCase(), ...keys.slice(1)];
