@@ -85,7 +85,9 @@ function main(): void {
     const theirsSynced: Measurement[] = [];
     const oursUnsorted: Measurement[] = [];
     const oursSorted: Measurement[] = [];
+    const nodeStart: Measurement[] = [];
     for (let run = 0; run < RUNS; run++) {
+      nodeStart.push(measure(process.execPath, ["-e", "0"]));
       theirs.push(measure("cdb", ["-c", theirsOut, records]));
       theirsSynced.push(measure("sh", ["-c", 'cdb -c "$1" "$2" && sync "$1"', "sh", theirsOut, records]));
       oursUnsorted.push(measure(CLI, ["cdb", "validrcptto", shuffledList, "-o", oursOut]));
@@ -108,6 +110,9 @@ function main(): void {
     const baseSynced = report("cdb -c, then sync of its output", theirsSynced);
     const unsorted = report("qmail-fleet cdb validrcptto, unsorted list", oursUnsorted);
     const sorted = report("qmail-fleet cdb validrcptto, sorted list", oursSorted);
+    // Part of every figure of ours: what starting Node costs on this machine, in this environment.
+    report("node -e 0 (a Node process doing nothing)", nodeStart);
+    if (process.env.NODE_EXTRA_CA_CERTS) console.log(`  (NODE_EXTRA_CA_CERTS is set: every Node process reads ${process.env.NODE_EXTRA_CA_CERTS} as it starts)`);
     console.log(`  byte-identical to cdb -c: yes (checked after every run)`);
     const verdict = (ok: boolean) => (ok ? "ok" : "MISSED");
     for (const [name, m] of [["unsorted list", unsorted], ["sorted list", sorted]] as const) {
