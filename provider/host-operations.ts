@@ -508,9 +508,27 @@ export async function linkService(session: HostSession, link: string, dir: strin
   await session.run(`linking ${link}`, LINK_SCRIPT, [link, dir]);
 }
 
-/** `svc -t`: supervise restarts it with what is on disk now. */
-export async function restart(session: HostSession, dir: string): Promise<void> {
-  await session.run(`restarting ${dir}`, 'svc -t "$1"', [dir]);
+// \`svc -t\` only signals the process; supervise starts the new one once the
+// old one has gone. Until then svstat shows the old process with all its
+// uptime, which the health gate would take for the new one having settled.
+// So the restart waits until svstat shows another pid (or none), checking
+// every quarter second up to $2 times.
+export const RESTART_SCRIPT = `
+dir=$1 tries=$2
+pid() { status=$(svstat "$dir" 2>/dev/null); case $status in *": up (pid "*) status=\${status#*(pid }; echo "\${status%%)*}" ;; esac; }
+before=$(pid)
+svc -t "$dir" || exit 1
+[ -n "$before" ] || exit 0
+while [ "$(pid)" = "$before" ]; do
+  tries=$((tries - 1))
+  [ "$tries" -gt 0 ] || { echo "$dir still runs pid $before after svc -t" >&2; exit 1; }
+  sleep 0.25
+done
+`;
+
+/** `svc -t`: supervise restarts it with what is on disk now; returns once the old process is gone. */
+export async function restart(session: HostSession, dir: string, timeoutSeconds = 10): Promise<void> {
+  await session.run(`restarting ${dir}`, RESTART_SCRIPT, [dir, String(Math.ceil(timeoutSeconds * 4))]);
 }
 
 // After a hand-made `svc -d` or a `down` file: the file goes (so the service
