@@ -57,6 +57,8 @@ let top: usize = 0;
 export function alloc(bytes: usize): usize {
   if (top == 0) top = (__heap_base + 7) & ~(<usize>7);
   const start = top;
+  // More than the 4 GiB a module can address (the sum would wrap around).
+  if (bytes > <usize>0xffff0000 - start) return 0;
   const end = start + ((bytes + 7) & ~(<usize>7)) + SLACK;
   const have = (<usize>memory.size()) * PAGE;
   if (end > have) {
@@ -260,6 +262,7 @@ let position: u64 = CDB_HEADER_BYTES;
 /** Room for `chunk` bytes of records at a time, and the index of up to `records` records. */
 export function startRecords(records: u32, chunk: u32): i32 {
   if (mode == BUCKETS) bucketMemoryEnd = top;
+  if (records > 0x1fffffff) return NO_MEMORY;
   outputCapacity = <usize>chunk > 9 + <usize>MAX_KEY_BYTES ? <usize>chunk : 9 + <usize>MAX_KEY_BYTES;
   outputStart = alloc(outputCapacity);
   outputAt = outputStart;
