@@ -109,6 +109,7 @@ export class ValidRcptToKernel {
   constructor() {
     this.kernel = new WebAssembly.Instance(kernelModule(), {}).exports as unknown as KernelExports;
     this.view = Buffer.from(this.kernel.memory.buffer);
+    checkStatusNumbers(this.kernel as unknown as Record<string, WebAssembly.Global>);
   }
 
   /** The module's memory; a new view after any call that may have grown it. */
@@ -225,6 +226,24 @@ export class ValidRcptToKernel {
   get header(): Buffer {
     const at = u32(this.kernel.header.value);
     return Buffer.from(this.bytes.subarray(at, at + 2048));
+  }
+}
+
+/** The module exports its status numbers (DONE, ODD_LINE, ...): KernelStatus must give each the same. */
+const STATUS_EXPORTS: Array<[string, KernelStatus]> = [
+  ["DONE", KernelStatus.Done],
+  ["ODD_LINE", KernelStatus.OddLine],
+  ["OUT_OF_ORDER", KernelStatus.OutOfOrder],
+  ["CONFLICT", KernelStatus.Conflict],
+  ["OUTPUT_FULL", KernelStatus.OutputFull],
+  ["TOO_LARGE", KernelStatus.TooLarge],
+  ["NO_MEMORY", KernelStatus.NoMemory],
+  ["LISTED", KernelStatus.Listed],
+];
+
+function checkStatusNumbers(exports: Record<string, WebAssembly.Global>): void {
+  for (const [name, status] of STATUS_EXPORTS) {
+    if (exports[name]?.value !== status) throw new Error(`lib/cdb/validrcptto.wasm does not match validrcptto-kernel.ts (status ${name}); run npm run build:kernel`);
   }
 }
 
