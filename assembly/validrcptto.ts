@@ -38,7 +38,7 @@ export const DONE: i32 = 0;
 export const ODD_LINE: i32 = 1;
 /** In order: the key is below the one before it; the list is not sorted. */
 export const OUT_OF_ORDER: i32 = 2;
-/** In order: the key repeats the one before with the other verdict (see conflict*). */
+/** In order: the key repeats the one before with the other verdict (see previousFlag, previousLine). */
 export const CONFLICT: i32 = 3;
 /** The output has no room for the next record: the caller writes it out and calls outputWritten(). */
 export const OUTPUT_FULL: i32 = 4;
@@ -334,14 +334,10 @@ let recordStatus: i32 = DONE;
 
 let previousAt: usize = 0;
 let previousLength: u32 = 0;
-let previousFlag: u32 = 0;
-let previousLine: u32 = 0;
 let savedKey: usize = 0;
-/** The lines and verdicts of the last CONFLICT (the key is at keyStart, keyLength). */
-export let conflictLine: u32 = 0;
-export let conflictFlag: u32 = 0;
-export let conflictEarlierLine: u32 = 0;
-export let conflictEarlierFlag: u32 = 0;
+/** The line and flag of the key written last: at a CONFLICT, the earlier verdict on the key at keyStart. */
+export let previousFlag: u32 = 0;
+export let previousLine: u32 = 0;
 
 /** Keys in order go straight into the records (see startRecords). */
 export function startInOrder(): i32 {
@@ -372,12 +368,7 @@ function fileInOrder(): i32 {
     const order = compareKeys(previousAt, previousLength, keyStart, keyLength);
     if (order > 0) return OUT_OF_ORDER;
     if (order == 0) {
-      if (keyFlag == previousFlag) return DONE;
-      conflictLine = lineNumber;
-      conflictFlag = keyFlag;
-      conflictEarlierLine = previousLine;
-      conflictEarlierFlag = previousFlag;
-      return CONFLICT;
+      return keyFlag == previousFlag ? DONE : CONFLICT;
     }
   }
   const at = addRecord(keyStart, keyLength, keyFlag, keyHash);

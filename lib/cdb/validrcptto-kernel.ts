@@ -64,10 +64,8 @@ interface KernelExports {
   outputStart: WebAssembly.Global;
   outputAt: WebAssembly.Global;
   count: WebAssembly.Global;
-  conflictLine: WebAssembly.Global;
-  conflictFlag: WebAssembly.Global;
-  conflictEarlierLine: WebAssembly.Global;
-  conflictEarlierFlag: WebAssembly.Global;
+  previousLine: WebAssembly.Global;
+  previousFlag: WebAssembly.Global;
   conflicts: WebAssembly.Global;
   conflictCount: WebAssembly.Global;
   header: WebAssembly.Global;
@@ -198,9 +196,9 @@ export class ValidRcptToKernel {
     return { start, end: start + u32(this.kernel.keyLength.value), flag: this.kernel.keyFlag.value };
   }
 
-  get conflict(): { line: number; flag: number; earlierLine: number; earlierFlag: number } {
-    const k = this.kernel;
-    return { line: u32(k.conflictLine.value), flag: k.conflictFlag.value, earlierLine: u32(k.conflictEarlierLine.value), earlierFlag: k.conflictEarlierFlag.value };
+  /** At a Conflict: the line and flag of the earlier key it repeats. */
+  get earlier(): { line: number; flag: number } {
+    return { line: u32(this.kernel.previousLine.value), flag: this.kernel.previousFlag.value };
   }
 
   /** The records (or table) laid out since the last outputWritten(). */

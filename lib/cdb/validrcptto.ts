@@ -249,8 +249,8 @@ function parseSource(kernel: ValidRcptToKernel, source: ByteSource, unit: Unit, 
     }
     if (status === KernelStatus.Listed) handlers.listed!(kernel.bytes, start, end, flag, line);
     else if (status === KernelStatus.Conflict) {
-      const conflict = kernel.conflict;
-      if (conflicts.length < MAX_REPORTED_PROBLEMS) conflicts.push({ line, reason: `${shown(kernel.bytes, start, end)} is ${verdict(conflict.flag)} here but ${verdict(conflict.earlierFlag)} on ${unit} ${conflict.earlierLine}` });
+      const earlier = kernel.earlier;
+      if (conflicts.length < MAX_REPORTED_PROBLEMS) conflicts.push({ line, reason: `${shown(kernel.bytes, start, end)} is ${verdict(flag)} here but ${verdict(earlier.flag)} on ${unit} ${earlier.line}` });
     } else throw failed(kernel, status);
     return false;
   };
